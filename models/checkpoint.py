@@ -1,0 +1,103 @@
+"""The checkpoint format: one ``.safetensors`` file with JSON metadata (torch side).
+
+Weights are read with safetensors only, never pickle, because style files are shared
+between people. The metadata (architecture and config, style, full recipe, command
+line, loss summary, library versions) is what makes a style reproducible.
+Tensors under ``optimizer/`` hold Adam's state so that training can resume exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from models.errors import StyleError
+from models.registry import create_model
+
+FORMAT = "stylecam-checkpoint"
+FORMAT_VERSION = 1
+_OPT = "optimizer/"
+
+
+@dataclass
+class Checkpoint:
+    net: torch.nn.Module
+    meta: dict[str, Any]
+    optimizer_state: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata of a checkpoint, without loading its weights."""
+    path = Path(path)
+    if not path.is_file():
+        raise StyleError(path, "no such file")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get("stylecam")
+    except (SafetensorError, OSError, ValueError) as e:
+        raise StyleError(path, f"not a safetensors checkpoint ({e})") from None
+    except Exception as e:  # safetensors raises bare exceptions on some corrupt headers
+        raise StyleError(path, f"not a safetensors checkpoint ({type(e).__name__}: {e})") from None
+    if raw is None:
+        raise StyleError(path, "a safetensors file, but not a stylecam checkpoint (no 'stylecam' metadata)")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise StyleError(path, f"checkpoint metadata is not valid JSON ({e})") from None
+    if meta.get("format") != FORMAT:
+        raise StyleError(path, f"unknown checkpoint format {meta.get('format')!r}")
+    return meta
+
+
+def load(path: str | Path, device: str = "cpu") -> Checkpoint:
+    """Rebuild the net described by the metadata and load its weights."""
+    path = Path(path)
+    meta = read_metadata(path)
+    try:
+        tensors = load_file(str(path), device=device)
+    except Exception as e:
+        raise StyleError(path, f"cannot read weights ({type(e).__name__}: {e})") from None
+    optimizer_state = {k[len(_OPT):]: v for k, v in tensors.items() if k.startswith(_OPT)}
+    weights = {k: v for k, v in tensors.items() if not k.startswith(_OPT)}
+    try:
+        net = create_model(meta["arch"], **meta.get("config", {}))
+        net.load_state_dict(weights, strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise StyleError(path, f"weights do not match architecture {meta.get('arch')!r} ({e})") from None
+    return Checkpoint(net.to(device).eval(), meta, optimizer_state)
+
+
+def save(
+    path: str | Path,
+    net: torch.nn.Module,
+    meta: dict[str, Any],
+    optimizer_state: dict[str, torch.Tensor] | None = None,
+) -> Path:
+    """Write atomically (temporary name, then rename) so a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}
+    for k, v in (optimizer_state or {}).items():
+        tensors[_OPT + k] = v.detach().contiguous().cpu()
+    full = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"stylecam": json.dumps(full, default=_jsonable)})
+    os.replace(tmp, path)
+    return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in checkpoint metadata")

@@ -1,0 +1,43 @@
+"""A registry of transform-net architectures, in the manner of timm's ``create_model``.
+
+Architectures register themselves from ``models.nets`` (torch). The registry itself is
+torch-free so that listing names or reading a style's metadata never needs torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
+def register(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Class decorator: make an architecture available to ``create_model(name)``."""
+
+    def add(factory: Callable[..., Any]) -> Callable[..., Any]:
+        if name in _REGISTRY:
+            raise ValueError(f"architecture {name!r} registered twice")
+        _REGISTRY[name] = factory
+        return factory
+
+    return add
+
+
+def _load_builtin() -> None:
+    # The built-in nets live in a torch module; importing it fills the registry.
+    import models.nets  # noqa: F401
+
+
+def list_models() -> list[str]:
+    """Names of every registered architecture, sorted."""
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def create_model(name: str, **config: Any) -> Any:
+    """Build an untrained transform net; ``config`` overrides the architecture's defaults."""
+    _load_builtin()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name](**config)

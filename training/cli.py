@@ -1,0 +1,119 @@
+"""``stylecam train`` and ``stylecam optimize``: argument parsing (torch-free, so that
+``--help`` works without the train extra) and the commands themselves (lazy torch)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from training.recipe import PAPER
+
+
+def add_train_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a style from a painting (needs the 'train' extra: torch)",
+        description="Train a feed-forward style net against the VGG16 perceptual loss "
+        "(Johnson et al. 2016). Defaults are the paper's recipe; see training/recipe.py for "
+        "the source of each number. Writes OUT/NAME.safetensors (checkpoint + recipe) and "
+        "preview images to OUT/previews/.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("style_image", type=Path, metavar="STYLE_IMAGE", help="the painting to learn")
+    p.add_argument("--data", type=Path, required=True, help="folder of content photos (read recursively)")
+    p.add_argument("--name", required=True, help="style name (file name and catalog key)")
+    p.add_argument("--title", default="", help="human-readable title shown in menus (default: NAME)")
+    p.add_argument("--out", type=Path, default=Path("runs"), help="output folder")
+    p.add_argument("--arch", default=PAPER.arch, help="transform net architecture (johnson, lite)")
+    p.add_argument("--variant", choices=["default", "paper"], default="default",
+                   help="johnson only: 'paper' = batch norm, transposed convs, scaled tanh")
+    p.add_argument("--iterations", type=int, default=PAPER.iterations)
+    p.add_argument("--image-size", type=int, default=PAPER.image_size, help="training crop size in pixels")
+    p.add_argument("--batch-size", type=int, default=PAPER.batch_size, help="per process")
+    p.add_argument("--style-size", type=int, default=PAPER.style_size, help="long side of the style image")
+    p.add_argument("--content-weight", type=float, default=PAPER.content_weight)
+    p.add_argument("--style-weight", type=float, default=PAPER.style_weight)
+    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight)
+    p.add_argument("--content-layer", default=PAPER.content_layer, help="relu2_2 (paper) or relu3_3")
+    p.add_argument("--lr", type=float, default=PAPER.lr)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="auto: bf16 autocast where the CPU/GPU has bf16, else fp32")
+    p.add_argument("--resume", type=Path, help="continue from this checkpoint (weights, Adam state, iteration)")
+    p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-397923af.pth or VGG16 ONNX to use")
+    p.add_argument("--seed", type=int, default=PAPER.seed)
+    p.add_argument("--preview-every", type=int, default=100, help="write a preview image every N iterations")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="write a checkpoint every N iterations")
+    p.set_defaults(func=run_train)
+
+
+def add_optimize_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "optimize",
+        help="stylize one image by direct optimisation (Gatys et al.; the slow baseline)",
+        description="The optimisation baseline the paper compares against: L-BFGS on the "
+        "image itself, with the same perceptual losses as training.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("content", type=Path, metavar="CONTENT_IMAGE")
+    p.add_argument("--style", type=Path, required=True, help="the painting")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output image (PNG/JPEG)")
+    p.add_argument("--iterations", type=int, default=300, help="L-BFGS steps")
+    p.add_argument("--size", type=int, default=512, help="long side of the content image")
+    p.add_argument("--style-size", type=int, default=PAPER.style_size)
+    p.add_argument("--content-weight", type=float, default=PAPER.content_weight)
+    p.add_argument("--style-weight", type=float, default=PAPER.style_weight)
+    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight)
+    p.add_argument("--vgg-weights", type=Path)
+    p.set_defaults(func=run_optimize)
+
+
+def _recipe_from(args: argparse.Namespace):
+    from training.recipe import Recipe
+
+    arch_config = {"variant": "paper"} if args.variant == "paper" else {}
+    return Recipe(arch=args.arch, image_size=args.image_size, batch_size=args.batch_size,
+                  iterations=args.iterations, lr=args.lr, content_layer=args.content_layer,
+                  style_size=args.style_size, content_weight=args.content_weight,
+                  style_weight=args.style_weight, tv_weight=args.tv_weight, seed=args.seed,
+                  arch_config=arch_config)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from training.data import DataError
+    from training.loop import TrainError, TrainOptions, train
+    from training.vgg import VGGWeightsError
+
+    opts = TrainOptions(
+        style_image=args.style_image, data=args.data, name=args.name, out=args.out,
+        recipe=_recipe_from(args), title=args.title, device=args.device, precision=args.precision,
+        resume=args.resume, vgg_weights=args.vgg_weights, preview_every=args.preview_every,
+        checkpoint_every=args.checkpoint_every, command=shlex.join(["stylecam", *sys.argv[1:]]),
+    )
+    try:
+        path = train(opts)
+    except (TrainError, DataError, VGGWeightsError) as e:
+        print(f"stylecam train: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"wrote {path}")
+    return 0
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    from training.optimize import OptimizeError, optimize_file
+    from training.vgg import VGGWeightsError
+
+    try:
+        result = optimize_file(args.content, args.style, args.output, iterations=args.iterations,
+                               size=args.size, style_size=args.style_size,
+                               weights=(args.content_weight, args.style_weight, args.tv_weight),
+                               vgg_weights=args.vgg_weights)
+    except (OptimizeError, VGGWeightsError) as e:
+        print(f"stylecam optimize: error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output} (loss {result.losses[-1]:.4g} after {len(result.losses)} steps, {result.seconds:.1f} s)")
+    return 0

@@ -1,0 +1,283 @@
+"""The training loop: one transform net per style, against the VGG16 perceptual loss.
+
+Runs on CPU or CUDA, in one process or under ``torchrun`` (DistributedDataParallel,
+per-rank data shards, rank 0 logs and writes). Checkpoints are written every N
+iterations, at the end, and on Ctrl-C, so a run can always be resumed.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from models import checkpoint as ckpt
+from models.errors import StyleError
+from models.registry import create_model
+from training.data import DataError, RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
+from training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss
+from training.recipe import Recipe
+from training.vgg import VGG16Features, load_state
+
+TERMS = ("content", "style", "tv", "pixel", "total")
+
+
+@dataclass
+class TrainOptions:
+    style_image: Path
+    data: Path
+    name: str
+    out: Path
+    recipe: Recipe
+    title: str = ""
+    device: str = "auto"
+    precision: str = "auto"
+    resume: Path | None = None
+    vgg_weights: Path | None = None
+    preview_every: int = 100
+    checkpoint_every: int = 100
+    command: str = ""
+    progress: bool = True
+    extra_meta: dict[str, Any] = field(default_factory=dict)
+
+
+class TrainError(Exception):
+    pass
+
+
+def pick_device(wanted: str) -> torch.device:
+    """CUDA only when a kernel really runs there; ``auto`` falls back to CPU."""
+    if wanted in ("auto", "cuda"):
+        try:
+            if torch.cuda.is_available():
+                (torch.ones(1, device="cuda") + 1).item()
+                return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        except Exception:
+            pass
+        if wanted == "cuda":
+            raise TrainError("--device cuda: no working CUDA device (torch.cuda cannot run a kernel)")
+    return torch.device("cpu")
+
+
+def cpu_has_bf16() -> bool:
+    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None) or getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(check and check())
+
+
+def pick_precision(wanted: str, device: torch.device) -> str:
+    if wanted == "auto":
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return wanted
+
+
+def versions() -> dict[str, str]:
+    import safetensors
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "safetensors": safetensors.__version__, "numpy": np.__version__, "opencv": cv2.__version__}
+
+
+class Trainer:
+    def __init__(self, opts: TrainOptions) -> None:
+        self.opts = opts
+        self.recipe = opts.recipe
+        self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+        self.device = pick_device(opts.device)
+        if self.distributed and not dist.is_initialized():
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        self.rank = dist.get_rank() if self.distributed else 0
+        self.world = dist.get_world_size() if self.distributed else 1
+        self.precision = pick_precision(opts.precision, self.device)
+        torch.manual_seed(self.recipe.seed + self.rank)
+
+        files = find_images(opts.data)
+        self.crops = RandomCrops(files, self.recipe.image_size, self.recipe.batch_size, self.recipe.seed, self.rank, self.world)
+        self.preview_source = self._preview_image(files)
+
+        style_rgb = read_rgb(opts.style_image)
+        if style_rgb is None:
+            raise TrainError(f"{opts.style_image}: cannot read the style image (missing, empty or not an image)")
+
+        self.start_iteration = 0
+        self.history: list[dict[str, float]] = []
+        optimizer_state: dict[str, torch.Tensor] = {}
+        if opts.resume is not None:
+            loaded = ckpt.load(opts.resume)
+            meta = loaded.meta
+            if meta.get("arch") != self.recipe.arch:
+                raise TrainError(f"{opts.resume}: is a {meta.get('arch')!r} checkpoint, not {self.recipe.arch!r} (--arch)")
+            self.net = loaded.net
+            self.start_iteration = int(meta.get("iteration", 0))
+            self.history = list(meta.get("loss_history", []))
+            optimizer_state = loaded.optimizer_state
+        else:
+            self.net = create_model(self.recipe.arch, **self.recipe.arch_config)
+        self.net.to(self.device).train()
+
+        state, convention, self.vgg_source = load_state(opts.vgg_weights)
+        layers = sorted({self.recipe.content_layer, *self.recipe.style_layers})
+        self.vgg = VGG16Features(state, convention, layers).to(self.device)
+        self.vgg_content = VGG16Features(state, convention, [self.recipe.content_layer]).to(self.device)
+        self.vgg_convention = convention
+        with torch.no_grad():
+            style = to_tensor(resize_long_side(style_rgb, self.recipe.style_size)).to(self.device)
+            feats = self.vgg(style)
+            self.style_grams = {k: gram(feats[k]) for k in self.recipe.style_layers}
+
+        self.model = self.net
+        if self.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.model = torch.nn.parallel.DistributedDataParallel(self.net, device_ids=ids)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=self.recipe.lr)
+        if optimizer_state:
+            self._load_optimizer(optimizer_state)
+
+    # -- pieces -----------------------------------------------------------------------
+    def _preview_image(self, files: list[Path]) -> torch.Tensor:
+        for path in files:
+            rgb = read_rgb(path)
+            if rgb is not None:
+                return to_tensor(resize_long_side(rgb, 256))
+        raise DataError(f"{self.opts.data}: none of the images can be read")
+
+    def _load_optimizer(self, flat: dict[str, torch.Tensor]) -> None:
+        params = list(self.net.parameters())
+        state = {}
+        for i, p in enumerate(params):
+            if f"{i}.exp_avg" in flat:
+                state[i] = {"step": flat[f"{i}.step"].float(), "exp_avg": flat[f"{i}.exp_avg"].to(p.device),
+                            "exp_avg_sq": flat[f"{i}.exp_avg_sq"].to(p.device)}
+        self.optimizer.load_state_dict({"state": state, "param_groups": self.optimizer.state_dict()["param_groups"]})
+
+    def _flat_optimizer(self) -> dict[str, torch.Tensor]:
+        flat = {}
+        for i, s in self.optimizer.state_dict()["state"].items():
+            flat[f"{i}.step"] = torch.as_tensor(s["step"], dtype=torch.float32).reshape(1)
+            flat[f"{i}.exp_avg"] = s["exp_avg"]
+            flat[f"{i}.exp_avg_sq"] = s["exp_avg_sq"]
+        return flat
+
+    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        r = self.recipe
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with autocast:
+            y = self.model(x)
+            feats = self.vgg(y)
+            with torch.no_grad():
+                target = self.vgg_content(x)[r.content_layer]
+        content = feature_loss(feats[r.content_layer].float(), target.float())
+        style = style_loss({k: gram(feats[k].float()) for k in r.style_layers}, self.style_grams)
+        tv = tv_loss(y.float())
+        pixel = pixel_loss(y.float(), x) if r.pixel_weight else torch.zeros((), device=x.device)
+        total = r.content_weight * content + r.style_weight * style + r.tv_weight * tv + r.pixel_weight * pixel
+        return {"content": content, "style": style, "tv": tv, "pixel": pixel, "total": total}
+
+    def meta(self, iteration: int) -> dict[str, Any]:
+        r = self.recipe
+        return {
+            "arch": r.arch,
+            "config": self.net.config,
+            "style": {"name": self.opts.name, "title": self.opts.title or self.opts.name,
+                      "image": Path(self.opts.style_image).name},
+            "recipe": {**r.to_dict(), "precision": self.precision, "device": str(self.device),
+                       "world_size": self.world, "vgg_convention": self.vgg_convention,
+                       "data": str(self.opts.data)},
+            "command": self.opts.command,
+            "iteration": iteration,
+            "loss_history": self.history,
+            "losses": self.history[-1] if self.history else {},
+            "versions": versions(),
+            **self.opts.extra_meta,
+        }
+
+    def save(self, iteration: int) -> Path:
+        path = self.opts.out / f"{self.opts.name}.safetensors"
+        return ckpt.save(path, self.net, self.meta(iteration), self._flat_optimizer())
+
+    def preview(self, iteration: int) -> Path:
+        self.net.eval()
+        with torch.no_grad():
+            y = self.net(self.preview_source.to(self.device)).clamp(0, 1)
+        self.net.train()
+        rgb = (y[0].permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+        path = self.opts.out / "previews" / f"{self.opts.name}_{iteration:06d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        return path
+
+    # -- the loop -----------------------------------------------------------------------
+    def run(self) -> Path:
+        r = self.recipe
+        total = r.iterations
+        it = self.start_iteration
+        lead = self.rank == 0
+        bar = None
+        if lead and self.opts.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, initial=it, desc=self.opts.name, unit="it", dynamic_ncols=True, file=sys.stderr)
+        window: dict[str, float] = {k: 0.0 for k in TERMS}
+        window_n = 0
+        t0 = time.perf_counter()
+        images = 0
+        try:
+            while it < total:
+                x = self.crops.batch().to(self.device)
+                terms = self.losses(x)
+                self.optimizer.zero_grad(set_to_none=True)
+                terms["total"].backward()
+                self.optimizer.step()
+                it += 1
+                images += x.shape[0] * self.world
+                for k in TERMS:
+                    window[k] += float(terms[k])
+                window_n += 1
+                if bar is not None:
+                    rate = images / (time.perf_counter() - t0)
+                    bar.set_postfix_str(
+                        f"content {float(terms['content']):.3g} style {float(terms['style']):.3g} "
+                        f"tv {float(terms['tv']):.3g} {rate:.1f} img/s", refresh=False)
+                    bar.update(1)
+                if it % 50 == 0 or it == total:
+                    self.history.append({"iteration": it, **{k: window[k] / window_n for k in TERMS}})
+                    window = {k: 0.0 for k in TERMS}
+                    window_n = 0
+                if lead and (it % self.opts.preview_every == 0 or it == total):
+                    self.preview(it)
+                if lead and (it % self.opts.checkpoint_every == 0 or it == total):
+                    self.save(it)
+        except KeyboardInterrupt:
+            if lead:
+                path = self.save(it)
+                if bar is not None:
+                    bar.close()
+                print(f"\ninterrupted at iteration {it}; checkpoint saved to {path} (continue with --resume {path})",
+                      file=sys.stderr)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        path = self.opts.out / f"{self.opts.name}.safetensors"
+        if lead and not path.exists():
+            self.save(it)
+        if self.distributed:
+            dist.barrier()
+        return path
+
+
+def train(opts: TrainOptions) -> Path:
+    try:
+        return Trainer(opts).run()
+    except StyleError as e:
+        raise TrainError(str(e)) from None
