@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv)  # recorded in checkpoints as the exact command line
     if args.command is None:
         parser.print_help()
         return 0

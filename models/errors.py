@@ -13,3 +13,16 @@ class StyleError(Exception):
         self.problem = problem
         where = f"{self.path}: " if self.path is not None else ""
         super().__init__(f"{where}{problem}")
+
+
+class EngineError(StyleError):
+    """An inference engine that cannot run a style on this machine, and why.
+
+    A subclass of ``StyleError`` so that callers which only want one line for "this style
+    cannot be used" need to catch one type; callers that want to fall back to another
+    engine can catch this one.
+    """
+
+    def __init__(self, path: str | Path | None, engine: str, problem: str) -> None:
+        self.engine = engine
+        super().__init__(path, f"engine {engine!r} cannot run here: {problem}")

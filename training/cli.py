@@ -46,6 +46,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=PAPER.seed)
     p.add_argument("--preview-every", type=int, default=100, help="write a preview image every N iterations")
     p.add_argument("--checkpoint-every", type=int, default=100, help="write a checkpoint every N iterations")
+    p.add_argument("--log-every", type=int, default=50, help="average the loss history over N iterations")
     p.set_defaults(func=run_train)
 
 
@@ -90,7 +91,8 @@ def run_train(args: argparse.Namespace) -> int:
         style_image=args.style_image, data=args.data, name=args.name, out=args.out,
         recipe=_recipe_from(args), title=args.title, device=args.device, precision=args.precision,
         resume=args.resume, vgg_weights=args.vgg_weights, preview_every=args.preview_every,
-        checkpoint_every=args.checkpoint_every, command=shlex.join(["stylecam", *sys.argv[1:]]),
+        checkpoint_every=args.checkpoint_every, log_every=args.log_every,
+        command=shlex.join(["stylecam", *getattr(args, "argv", sys.argv[1:])]),
     )
     try:
         path = train(opts)

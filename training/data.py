@@ -42,7 +42,7 @@ def read_rgb(path: str | Path) -> np.ndarray | None:
 
 def to_tensor(rgb: np.ndarray) -> torch.Tensor:
     """HWC uint8 RGB -> 1x3xHxW float in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div(255.0).unsqueeze(0)
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div(255.0).unsqueeze(0).contiguous()
 
 
 def resize_long_side(rgb: np.ndarray, size: int) -> np.ndarray:

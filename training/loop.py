@@ -45,6 +45,7 @@ class TrainOptions:
     vgg_weights: Path | None = None
     preview_every: int = 100
     checkpoint_every: int = 100
+    log_every: int = 50
     command: str = ""
     progress: bool = True
     extra_meta: dict[str, Any] = field(default_factory=dict)
@@ -226,7 +227,8 @@ class Trainer:
         if lead and self.opts.progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=total, initial=it, desc=self.opts.name, unit="it", dynamic_ncols=True, file=sys.stderr)
+            bar = tqdm(total=total, initial=it, desc=self.opts.name, unit="it", dynamic_ncols=True, file=sys.stderr,
+                       mininterval=0.2 if sys.stderr.isatty() else 5.0)
         window: dict[str, float] = {k: 0.0 for k in TERMS}
         window_n = 0
         t0 = time.perf_counter()
@@ -249,7 +251,7 @@ class Trainer:
                         f"content {float(terms['content']):.3g} style {float(terms['style']):.3g} "
                         f"tv {float(terms['tv']):.3g} {rate:.1f} img/s", refresh=False)
                     bar.update(1)
-                if it % 50 == 0 or it == total:
+                if it % self.opts.log_every == 0 or it == total:
                     self.history.append({"iteration": it, **{k: window[k] / window_n for k in TERMS}})
                     window = {k: 0.0 for k in TERMS}
                     window_n = 0

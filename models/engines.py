@@ -1,0 +1,359 @@
+"""One interface for every inference engine (torch-free).
+
+The caller hands a frame (uint8 H x W x 3 BGR, as OpenCV and PyAV give it) to
+``Engine.run`` and gets a frame back; it never branches on the backend. Which backend
+runs is decided by *probing*: a GPU engine counts only if a session really got the GPU
+provider (``session.get_providers()`` after creation), never because a library lists it.
+
+Engines, fastest first where they work:
+- ``tensorrt``: a TensorRT plan built from the style and cached (``models.tensorrt_engine``),
+  or ONNX Runtime's TensorRT provider when the native ``tensorrt`` module is absent;
+- ``cuda``: ONNX Runtime with the CUDA provider;
+- ``openvino``: OpenVINO on the CPU, using ``<style>.int8.xml`` (calibrated int8 IR
+  written by ``stylecam export --int8``) when it sits next to the style;
+- ``cpu``: ONNX Runtime on the CPU, always there, the reference for correctness.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.errors import EngineError, StyleError
+from models.style_format import INPUT_NAME, read_style_metadata
+
+ENGINE_NAMES: tuple[str, ...] = ("tensorrt", "cuda", "openvino", "cpu")
+CHOICES: tuple[str, ...] = ("auto", *ENGINE_NAMES)
+
+# Smallest frame side every exported net accepts (reflection padding of the 9x9 first
+# convolution needs more than 4 pixels; 16 keeps a margin and is never a useful frame).
+MIN_SIDE = 16
+
+# OpenVINO's CPU plugin defaults to bf16 on CPUs with AMX/AVX512-BF16. Measured on the
+# project machine (Zen 4, 2 cores; see the export report): bf16 was not faster than f32
+# for these small convolution nets and drifts more, so f32 is asked for explicitly.
+OPENVINO_PRECISION = "f32"
+
+# A 1-node ONNX model (Relu on float[1,4]) used to ask ONNX Runtime whether a GPU
+# provider really loads, without needing a style file.
+_PROBE_ONNX = base64.b64decode(
+    "CAgSDnN0eWxlY2FtLXByb2JlOj8KDAoBeBIBeSIEUmVsdRIFcHJvYmVaEwoBeBIOCgwIARIICgIIAQoCCARi"
+    "EwoBeRIOCgwIARIICgIIAQoCCARCBAoAEBE="
+)
+
+
+class Engine(ABC):
+    """A style ready to run on one backend. ``run`` is safe to call from one thread at a time
+    per engine (a lock serialises concurrent callers)."""
+
+    name: str  # one of ENGINE_NAMES
+    provider: str  # what it really got, e.g. "CPUExecutionProvider", "OpenVINO CPU int8"
+    constraints: dict[str, Any]  # e.g. {"min_side": 16, "max_side": None, "dynamic_size": True}
+    path: Path  # the style file
+    notes: list[str]  # why faster engines were not chosen (filled by open_engine)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notes = []
+        self.constraints = {"min_side": MIN_SIDE, "max_side": None, "dynamic_size": True}
+        self._lock = threading.Lock()
+
+    def run(self, frame: np.ndarray) -> np.ndarray:
+        """Stylize one uint8 H x W x 3 BGR frame; returns a new C-contiguous frame of the same shape."""
+        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            got = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
+            raise ValueError(f"a frame must be uint8 H x W x 3 (BGR), got {got}")
+        h, w = frame.shape[:2]
+        lo, hi = self.constraints.get("min_side"), self.constraints.get("max_side")
+        if lo and min(h, w) < lo:
+            raise ValueError(f"frame {w}x{h} is too small for engine {self.name!r} (min side {lo})")
+        if hi and max(h, w) > hi:
+            raise ValueError(f"frame {w}x{h} is too large for engine {self.name!r} (max side {hi})")
+        with self._lock:
+            out = self._infer(np.ascontiguousarray(frame))
+        return np.ascontiguousarray(out)
+
+    @abstractmethod
+    def _infer(self, frame: np.ndarray) -> np.ndarray: ...
+
+    def close(self) -> None:
+        """Release the session; the engine must not be used afterwards."""
+        self.closed = True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} ({self.provider}) {self.path.name}>"
+
+
+# --------------------------------------------------------------------------- ONNX Runtime
+
+
+def _ort() -> Any:
+    try:
+        import onnxruntime
+    except (ImportError, OSError) as e:
+        raise EngineError(None, "cpu", f"onnxruntime is not installed ({e})") from None
+    return onnxruntime
+
+
+_GPU_PROVIDERS = {"cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider"}
+_quiet_done = False
+
+
+def _quiet_gpu_probe(ort: Any) -> None:
+    """Silence ONNX Runtime's C++ log (severity 3 = errors only) and preload pip CUDA libraries."""
+    global _quiet_done
+    if _quiet_done:
+        return
+    _quiet_done = True
+    ort.set_default_logger_severity(3)
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        try:
+            preload()
+        except Exception:  # no pip CUDA wheels: the system libraries, if any, are used
+            pass
+
+
+def _ort_session(model: Path | bytes, providers: list[Any]) -> Any:
+    ort = _ort()
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(model if isinstance(model, bytes) else str(model), so, providers=providers)
+
+
+def _provider_options(kind: str, path: Path) -> list[Any]:
+    if kind == "tensorrt":
+        from models.tensorrt_plan import DEFAULT_PROFILE, plan_cache_dir
+
+        cache = plan_cache_dir() / "ort"
+        cache.mkdir(parents=True, exist_ok=True)
+        opts = {
+            "trt_fp16_enable": True,
+            "trt_engine_cache_enable": True,
+            "trt_engine_cache_path": str(cache),
+            "trt_timing_cache_enable": True,
+            "trt_timing_cache_path": str(cache),
+            **DEFAULT_PROFILE.ort_options(INPUT_NAME),
+        }
+        return [("TensorrtExecutionProvider", opts), "CUDAExecutionProvider", "CPUExecutionProvider"]
+    if kind == "cuda":
+        return [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"}), "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+class OrtEngine(Engine):
+    """ONNX Runtime on one provider; refuses to exist if it silently fell back to the CPU."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(path)
+        self.name = kind
+        ort = _ort()
+        wanted = _GPU_PROVIDERS.get(kind, "CPUExecutionProvider")
+        if kind in _GPU_PROVIDERS:
+            if wanted not in ort.get_available_providers():
+                raise EngineError(path, kind, f"this onnxruntime build has no {wanted}")
+            _quiet_gpu_probe(ort)
+        model = path
+        if kind == "cuda":  # an fp16 variant next to the style halves GPU memory traffic
+            fp16 = path.with_name(path.stem + ".fp16.onnx")
+            model = fp16 if fp16.is_file() else path
+        try:
+            self._session = _ort_session(model, _provider_options(kind, path))
+        except Exception as e:
+            raise StyleError(model, f"ONNX Runtime cannot load it ({type(e).__name__}: {e})") from None
+        got = self._session.get_providers()
+        if wanted not in got:
+            raise EngineError(path, kind, f"{wanted} did not load (session got {', '.join(got)})")
+        self.provider = wanted if model == path else f"{wanted} fp16"
+        self._input = self._session.get_inputs()[0].name
+
+    def _infer(self, frame: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {self._input: frame})[0]
+
+    def close(self) -> None:
+        self._session = None
+
+
+# --------------------------------------------------------------------------- OpenVINO
+
+
+def int8_ir_path(style: Path) -> Path:
+    """Where ``stylecam export --int8`` puts the calibrated OpenVINO IR of a style."""
+    return style.with_name(style.stem + ".int8.xml")
+
+
+class OpenVinoEngine(Engine):
+    """OpenVINO on the CPU: the int8 IR when one sits next to the style, else the ONNX file."""
+
+    name = "openvino"
+
+    def __init__(self, path: Path, int8: bool | None = None, precision: str = OPENVINO_PRECISION) -> None:
+        super().__init__(path)
+        try:
+            import openvino as ov
+        except (ImportError, OSError) as e:
+            raise EngineError(path, "openvino", f"openvino is not installed ({e})") from None
+        core = ov.Core()
+        if "CPU" not in core.available_devices:
+            raise EngineError(path, "openvino", "OpenVINO sees no CPU device")
+        ir = int8_ir_path(path)
+        use_int8 = ir.is_file() and ir.with_suffix(".bin").is_file() if int8 is None else int8
+        model = ir if use_int8 else path
+        if use_int8 and not ir.is_file():
+            raise EngineError(path, "openvino", f"no int8 model {ir.name} next to the style")
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": precision}
+        try:
+            self._compiled = core.compile_model(str(model), "CPU", config)
+        except Exception as e:
+            raise StyleError(model, f"OpenVINO cannot compile it ({type(e).__name__}: {e})") from None
+        self._request = self._compiled.create_infer_request()
+        self.provider = f"OpenVINO CPU {'int8' if use_int8 else precision}"
+        self.model_path = model
+
+    def _infer(self, frame: np.ndarray) -> np.ndarray:
+        self._request.infer({0: frame}, share_inputs=True)
+        return self._request.get_output_tensor(0).data.copy()  # the request reuses its buffer
+
+    def close(self) -> None:
+        self._request = self._compiled = None
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def _open_tensorrt(path: Path) -> Engine:
+    """Native TensorRT plan engine when ``tensorrt`` imports, else ORT's TensorRT provider."""
+    from models.tensorrt_engine import TensorRTEngine, tensorrt_runtime_problem
+
+    problem = tensorrt_runtime_problem()
+    if problem is None:
+        return TensorRTEngine(path)
+    try:
+        return OrtEngine(path, "tensorrt")
+    except EngineError as e:
+        raise EngineError(path, "tensorrt", f"{problem}; and ONNX Runtime's provider: {e.problem}") from None
+
+
+def _open(path: Path, engine: str) -> Engine:
+    if engine == "tensorrt":
+        return _open_tensorrt(path)
+    if engine == "openvino":
+        return OpenVinoEngine(path)
+    if engine in ("cuda", "cpu"):
+        return OrtEngine(path, engine)
+    raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(CHOICES)}")
+
+
+def _probe_frame(h: int = 240, w: int = 320) -> np.ndarray:
+    """A smooth, photo-like test frame (gradients), deterministic."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.stack([x / w * 255, y / h * 255, (x + y) / (w + h) * 255], axis=-1)
+    return np.ascontiguousarray(img.astype(np.uint8))
+
+
+def _time_engine(eng: Engine, frame: np.ndarray, runs: int = 2) -> float:
+    eng.run(frame)  # first run compiles kernels for the shape
+    t = time.perf_counter()
+    for _ in range(runs):
+        eng.run(frame)
+    return (time.perf_counter() - t) / runs
+
+
+def open_engine(style_path: str | Path, engine: str = "auto") -> Engine:
+    """Open a style on an engine; ``auto`` picks the fastest one that really works here.
+
+    ``auto`` tries the GPU engines first (each must load *and* run a frame); without a
+    working GPU it opens every CPU candidate (OpenVINO int8 if exported, OpenVINO,
+    ONNX Runtime CPU), times each on a 320x240 frame and keeps the fastest. A forced
+    engine that cannot load raises ``EngineError`` saying why; a broken style file
+    raises ``StyleError`` naming it.
+    """
+    path = Path(style_path)
+    if engine not in CHOICES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(CHOICES)}")
+    read_style_metadata(path)  # a clear error for a missing, broken or foreign file
+    if engine != "auto":
+        eng = _open(path, engine)
+        return eng
+    notes: list[str] = []
+    probe = _probe_frame()
+    for gpu in ("tensorrt", "cuda"):
+        try:
+            eng = _open(path, gpu)
+            eng.run(probe)
+            eng.notes = notes
+            return eng
+        except EngineError as e:
+            notes.append(f"{gpu}: {e.problem}")
+        except Exception as e:  # a GPU engine that loads but fails to run is not usable
+            notes.append(f"{gpu}: failed on a test frame ({type(e).__name__}: {e})")
+    timed: list[tuple[float, Engine]] = []
+    candidates: list[tuple[str, Any]] = []
+    if int8_ir_path(path).is_file():
+        candidates.append(("openvino int8", lambda: OpenVinoEngine(path, int8=True)))
+    candidates.append(("openvino", lambda: OpenVinoEngine(path, int8=False)))
+    candidates.append(("cpu", lambda: OrtEngine(path, "cpu")))
+    last_error: StyleError | None = None
+    for label, make in candidates:
+        try:
+            eng = make()
+            timed.append((_time_engine(eng, probe), eng))
+        except StyleError as e:
+            notes.append(f"{label}: {e.problem}")
+            last_error = e
+    if not timed:
+        raise last_error or StyleError(path, "no engine can run this style")
+    timed.sort(key=lambda te: te[0])
+    best = timed[0][1]
+    for t, eng in timed[1:]:
+        notes.append(f"{eng.name} ({eng.provider}): slower, {t * 1000:.1f} ms vs {timed[0][0] * 1000:.1f} ms at 320x240")
+        eng.close()
+    best.notes = notes
+    return best
+
+
+@lru_cache(maxsize=1)
+def available_engines() -> list[str]:
+    """Engines that really work on this machine, fastest kind first (probed once per process)."""
+    found: list[str] = []
+    ort = None
+    try:
+        ort = _ort()
+    except EngineError:
+        pass
+    from models.tensorrt_engine import tensorrt_runtime_problem
+
+    if tensorrt_runtime_problem() is None or (ort is not None and _ort_gpu_works(ort, "tensorrt")):
+        found.append("tensorrt")
+    if ort is not None and _ort_gpu_works(ort, "cuda"):
+        found.append("cuda")
+    try:
+        import openvino as ov
+
+        if "CPU" in ov.Core().available_devices:
+            found.append("openvino")
+    except (ImportError, OSError, RuntimeError):
+        pass
+    if ort is not None:
+        found.append("cpu")
+    return found
+
+
+def _ort_gpu_works(ort: Any, kind: str) -> bool:
+    wanted = _GPU_PROVIDERS[kind]
+    if wanted not in ort.get_available_providers():
+        return False
+    _quiet_gpu_probe(ort)
+    try:
+        session = _ort_session(_PROBE_ONNX, [wanted, "CPUExecutionProvider"])
+    except Exception:
+        return False
+    return wanted in session.get_providers()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Train the bundled styles on two CPU cores, round-robin, so that every style always
+# has a usable checkpoint and the whole set can be resumed in a later session.
+#
+#   scripts/train_bundled_styles.sh [FINAL_ITERATIONS] [ROUND]
+#
+# Each round continues every style by ROUND iterations from its last checkpoint
+# (weights, Adam state and iteration are in the checkpoint), up to FINAL_ITERATIONS.
+# The exact command of each run is recorded inside its checkpoint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FINAL=${1:-3000}
+ROUND=${2:-300}
+PAINTINGS=${PAINTINGS:-../shared/data/paintings}
+PHOTOS=${PHOTOS:-../shared/data/photos}
+OUT=${OUT:-models/styles/checkpoints}
+ARCH=${ARCH:-lite}
+STYLE_WEIGHT=${STYLE_WEIGHT:-5e-5}
+
+STYLES=(
+  "starry_night|The Starry Night (van Gogh)|starry_night_van_gogh.png"
+  "the_scream|The Scream (Munch)|the_scream_munch.png"
+  "great_wave|The Great Wave off Kanagawa (Hokusai)|great_wave_hokusai.png"
+  "composition_viii|Composition VIII (Kandinsky)|composition_viii_kandinsky.png"
+)
+
+iteration_of() {
+  python - "$1" <<'PY'
+import sys
+from models.checkpoint import read_metadata
+try:
+    print(read_metadata(sys.argv[1])["iteration"])
+except Exception:
+    print(0)
+PY
+}
+
+target=$ROUND
+while [ "$target" -le "$FINAL" ]; do
+  for entry in "${STYLES[@]}"; do
+    IFS='|' read -r name title file <<<"$entry"
+    ckpt="$OUT/$name.safetensors"
+    done_its=0
+    [ -f "$ckpt" ] && done_its=$(iteration_of "$ckpt")
+    [ "$done_its" -ge "$target" ] && continue
+    resume=()
+    [ -f "$ckpt" ] && resume=(--resume "$ckpt")
+    stylecam train "$PAINTINGS/$file" --data "$PHOTOS" --name "$name" --title "$title" --out "$OUT" \
+      --arch "$ARCH" --image-size 160 --batch-size 2 --style-size 256 --style-weight "$STYLE_WEIGHT" \
+      --iterations "$target" --preview-every 100 --checkpoint-every 50 "${resume[@]}"
+  done
+  target=$((target + ROUND))
+done
