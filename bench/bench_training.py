@@ -55,7 +55,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}, CPU bf16 instructions: {cpu_has_bf16()}")
     print(f"{args.size}px crops, batch {args.batch}, {args.iterations} timed iterations after 2 warm-up\n")
-    print(f"| arch | precision | images/s | speed vs fp32 | loss by window (same seed) |")
+    print("| arch | precision | images/s | speed vs fp32 | loss by window (same seed) |")
     print("|---|---|---|---|---|")
     for arch in args.arch:
         base = None

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 FINAL=${1:-3000}
 ROUND=${2:-300}
 PAINTINGS=${PAINTINGS:-../shared/data/paintings}
-PHOTOS=${PHOTOS:-../shared/data/photos}
+PHOTOS=${PHOTOS:-runs/photos_train}
 OUT=${OUT:-models/styles/checkpoints}
 ARCH=${ARCH:-lite}
 STYLE_WEIGHT=${STYLE_WEIGHT:-5e-5}
@@ -34,6 +34,8 @@ except Exception:
     print(0)
 PY
 }
+
+[ -d runs/photos_train ] || python scripts/split_photos.py ../shared/data/photos runs
 
 target=$ROUND
 while [ "$target" -le "$FINAL" ]; do

@@ -99,7 +99,7 @@ class VGG16Features(nn.Module):
     def forward(self, rgb01: torch.Tensor) -> dict[str, torch.Tensor]:
         x = self.preprocess(rgb01)
         out: dict[str, torch.Tensor] = {}
-        for name, stage in zip(self.names, self.stages):
+        for name, stage in zip(self.names, self.stages, strict=False):
             x = stage(x)
             if name in self.wanted:
                 out[name] = x
