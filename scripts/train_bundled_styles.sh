@@ -41,6 +41,8 @@ target=$ROUND
 while [ "$target" -le "$FINAL" ]; do
   for entry in "${STYLES[@]}"; do
     IFS='|' read -r name title file <<<"$entry"
+    # ONLY="a b" trains a subset, so two processes can share the styles (one per core).
+    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
     ckpt="$OUT/$name.safetensors"
     done_its=0
     [ -f "$ckpt" ] && done_its=$(iteration_of "$ckpt")

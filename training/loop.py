@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
+import threading
 import sys
 import time
 from dataclasses import dataclass, field
@@ -233,6 +235,9 @@ class Trainer:
         window_n = 0
         t0 = time.perf_counter()
         images = 0
+        if threading.current_thread() is threading.main_thread():
+            # A `kill` (SIGTERM) saves a checkpoint just as Ctrl-C does.
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             while it < total:
                 x = self.crops.batch().to(self.device)
@@ -276,6 +281,10 @@ class Trainer:
         if self.distributed:
             dist.barrier()
         return path
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def train(opts: TrainOptions) -> Path:
