@@ -1,0 +1,348 @@
+"""``stylecam stylize``: stylize video files and still images in batch.
+
+Every input x style pair gives one output, written under a temporary name and renamed
+only when complete, so an interrupted or failed run never leaves a half-written file
+that looks finished. Expected failures (a missing, empty, corrupt or unsupported file,
+an unknown style, an engine that cannot run) print one line naming the file and the
+problem; the other inputs still run, and the exit status says something failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from app.pipeline import FrameProcessor, run_pipeline
+from app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
+
+PROG = "stylecam stylize"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".3gp")
+WRITABLE_VIDEO = (".mp4", ".m4v", ".mov", ".mkv")
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class InputError(Exception):
+    """One input (or output) file that cannot be processed, and why (one line)."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass(frozen=True)
+class Job:
+    source: Path
+    style: Any  # models.catalog.StyleInfo
+    output: Path
+    kind: str  # "image" | "video"
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def _crf(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 51:
+        raise argparse.ArgumentTypeError(f"must be 0 (lossless) to 51, not {value}")
+    return value
+
+
+def add_stylize_parser(sub: argparse._SubParsersAction) -> None:
+    from models.engines import CHOICES
+
+    p = sub.add_parser(
+        "stylize",
+        help="stylize video files and images with one or more styles",
+        description="Stylize video files and still images. Each input x style gives one output, "
+        "named <input>.<style>.<ext> beside the input unless -o says otherwise. Videos keep their "
+        "audio (copied unchanged), frame rate and timestamps, and are encoded as H.264.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="video files and/or images")
+    p.add_argument("--style", "-s", required=True, metavar="NAME[,NAME...]",
+                   help="style names or style files (.onnx), comma-separated")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="output file (one input and one style only), or a folder (an existing one, or a "
+                   "path ending in '/', which is created)")
+    p.add_argument("--engine", choices=CHOICES, default="auto", help="inference engine; auto picks the fastest that works")
+    p.add_argument("--strength", type=_strength, default=1.0, help="1 = full style, 0 = the original")
+    p.add_argument("--preserve-colors", action="store_true",
+                   help="keep the original colours, transfer only luminance (Gatys et al. 2016)")
+    p.add_argument("--size", type=_positive, metavar="PX",
+                   help="stylize with the short side at PX pixels, then scale back (faster)")
+    p.add_argument("--styles-dir", type=Path, action="append", default=[], metavar="DIR",
+                   help="another folder of style files (repeatable)")
+    p.add_argument("--crf", type=_crf, default=18, help="H.264 quality: lower is better and bigger")
+    p.set_defaults(func=run_stylize)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _say(kind: str, text: str) -> None:
+    print(f"{PROG}: {kind}: {text}", file=sys.stderr, flush=True)
+
+
+def error(text: str) -> None:
+    _say("error", text)
+
+
+def warning(text: str) -> None:
+    _say("warning", text)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def input_kind(path: Path) -> str:
+    """``"image"`` or ``"video"``; raises InputError for anything we cannot read."""
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if not path.is_file():
+        raise InputError(path, "not a file")
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES and suffix not in VIDEO_SUFFIXES:
+        raise InputError(path, f"unsupported file type {suffix or '(no suffix)'!r} (videos: "
+                               f"{' '.join(VIDEO_SUFFIXES)}; images: {' '.join(IMAGE_SUFFIXES)})")
+    if path.stat().st_size == 0:
+        raise InputError(path, "empty file (0 bytes)")
+    return "image" if suffix in IMAGE_SUFFIXES else "video"
+
+
+def default_output(source: Path, style_name: str, kind: str, folder: Path | None = None) -> Path:
+    """``<stem>.<style>.<ext>`` beside the source (or in ``folder``)."""
+    suffix = source.suffix.lower() if kind == "image" else output_suffix(source.suffix)
+    return (folder or source.parent) / f"{source.stem}.{style_name}{suffix}"
+
+
+def plan_output(source: Path, kind: str, style_name: str, output: Path | None) -> Path:
+    if output is None:
+        out = default_output(source, style_name, kind)
+    elif output.is_dir():
+        out = default_output(source, style_name, kind, output)
+    else:
+        out = output
+        allowed = IMAGE_SUFFIXES if kind == "image" else WRITABLE_VIDEO
+        if out.suffix.lower() not in allowed:
+            raise InputError(out, f"cannot write {'an image' if kind == 'image' else 'a video'} as "
+                                  f"{out.suffix or 'a file without a suffix'!r} (use {' '.join(allowed)})")
+        if not out.parent.is_dir():
+            raise InputError(out, "output folder does not exist")
+    if out.resolve() == source.resolve():
+        raise InputError(out, "output would overwrite the input")
+    return out
+
+
+def resolve_styles(names: list[str], extra_dirs: list[Path]) -> list[Any]:
+    """StyleInfo for every name or style file; the catalog's ``StyleError`` says what is
+    wrong (for an unknown name it lists the available ones)."""
+    from models.catalog import resolve
+
+    return [resolve(name, extra_dirs=tuple(extra_dirs)) for name in names]
+
+
+# --------------------------------------------------------------------------- work
+
+
+def stylize_image(source: Path, output: Path, processor: FrameProcessor) -> None:
+    """Read, stylize and write one still image; the output appears only when complete."""
+    data = np.fromfile(source, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise InputError(source, "not a readable image (corrupt or not the format its name says)")
+    result = processor(image)
+    ok, encoded = cv2.imencode(output.suffix.lower(), result)
+    if not ok:
+        raise InputError(output, f"OpenCV cannot encode {output.suffix!r}")
+    tmp = temporary_sibling(output)
+    try:
+        tmp.write_bytes(encoded.tobytes())
+        os.replace(tmp, output)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+@dataclass
+class VideoResult:
+    frames: int
+    corrupt: int
+    truncated: bool
+    expected: int | None
+    seconds: float
+
+
+def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf: int = 18,
+                  progress: bool = True, queue_size: int = 6) -> VideoResult:
+    """Decode, stylize and encode one video with the three stages overlapped.
+
+    Audio packets travel through the same queues as frames, so they are muxed in
+    their original order and copied unchanged.
+    """
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    try:
+        reader = VideoReader(source)
+    except VideoError as e:
+        raise InputError(source, e.problem) from None
+    with reader:
+        info = reader.info
+        try:
+            writer = VideoWriter(output, info.width, info.height, fps=info.fps, time_base=info.time_base,
+                                 audio_streams=reader.audio_streams, crf=crf)
+        except VideoError as e:
+            raise InputError(output, e.problem) from None
+        with writer, tqdm(total=info.frame_count, unit="frame", desc=source.name, disable=not progress,
+                          dynamic_ncols=True, leave=True, mininterval=0.5) as bar:
+
+            def transform(item: Any) -> Any:
+                if isinstance(item, DecodedFrame):
+                    return item, processor(item.image)
+                return item
+
+            def sink(item: Any) -> None:
+                if isinstance(item, tuple):
+                    writer.write_frame(item[0], item[1])
+                    bar.update(1)
+                else:
+                    writer.mux_packet(item)
+
+            run_pipeline(reader.items(audio=True), transform, sink, queue_size=queue_size)
+            if writer.frames_written == 0:
+                raise InputError(source, "no decodable video frames (corrupt file?)")
+        return VideoResult(frames=writer.frames_written, corrupt=reader.corrupt_frames, truncated=reader.truncated,
+                           expected=info.frame_count, seconds=time.perf_counter() - started)
+
+
+def run_job(job: Job, processor: FrameProcessor, crf: int) -> None:
+    if job.kind == "image":
+        stylize_image(job.source, job.output, processor)
+        print(f"{job.source} -> {job.output}", file=sys.stderr, flush=True)
+        return
+    result = stylize_video(job.source, job.output, processor, crf=crf, progress=True)
+    if result.truncated:
+        of = f" (of ~{result.expected})" if result.expected else ""
+        warning(f"{job.source}: file is truncated or damaged at the end; stylized the {result.frames} "
+                f"frames that decode{of}")
+    if result.corrupt:
+        warning(f"{job.source}: {result.corrupt} corrupt frame{'s' if result.corrupt != 1 else ''} skipped")
+    fps = result.frames / result.seconds if result.seconds > 0 else 0.0
+    print(f"{job.source} -> {job.output} ({result.frames} frames, {fps:.1f} frames/s)", file=sys.stderr, flush=True)
+
+
+def _open_style(style: Any, engine: str) -> Any:
+    from models.engines import open_engine
+
+    eng = open_engine(style.path, engine)
+    print(f"{PROG}: style {style.name!r} on engine {eng.name} ({eng.provider})", file=sys.stderr, flush=True)
+    return eng
+
+
+def run_stylize(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        error("interrupted; no partial output left behind")
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    from models.errors import StyleError
+
+    names = [n.strip() for n in args.style.split(",") if n.strip()]
+    if not names:
+        error("--style: give at least one style name")
+        return EXIT_USAGE
+    out: Path | None = None
+    if args.output is not None:
+        out = Path(args.output)
+        if args.output.endswith(("/", os.sep)) and not out.exists():
+            out.mkdir(parents=True)
+        if not out.is_dir() and len(args.inputs) * len(names) > 1:
+            error(f"-o {out}: one output file cannot hold {len(args.inputs)} input(s) x {len(names)} style(s); "
+                  "give a folder (ending in '/') or leave -o out")
+            return EXIT_USAGE
+    try:
+        styles = resolve_styles(names, args.styles_dir)
+    except StyleError as e:
+        error(str(e))
+        return EXIT_USAGE
+
+    failed = 0
+    kinds: dict[Path, str | None] = {}
+    for source in args.inputs:
+        try:
+            kinds[source] = input_kind(source)
+        except InputError as e:
+            error(str(e))
+            kinds[source] = None
+            failed += 1
+    for style in styles:
+        todo = [s for s in args.inputs if kinds[s] is not None]
+        if not todo:
+            break
+        try:
+            engine = _open_style(style, args.engine)
+        except StyleError as e:
+            error(str(e))
+            failed += len(todo)
+            continue
+        processor = FrameProcessor(engine, strength=args.strength, preserve_colors=args.preserve_colors, size=args.size)
+        for source in todo:
+            try:
+                output = plan_output(source, kinds[source], style.name, out)
+                run_job(Job(source, style, output, kinds[source]), processor, args.crf)
+            except (InputError, VideoError, StyleError) as e:
+                error(str(e))
+                failed += 1
+            except (OSError, MemoryError) as e:
+                error(f"{source}: {type(e).__name__}: {e}")
+                failed += 1
+            except Exception as e:
+                if os.environ.get("STYLECAM_DEBUG"):
+                    raise
+                error(f"{source}: unexpected {type(e).__name__}: {e} (set STYLECAM_DEBUG=1 for a traceback)")
+                failed += 1
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+    return EXIT_FAILED if failed else 0

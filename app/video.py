@@ -1,0 +1,414 @@
+"""Reading and writing video files with PyAV (FFmpeg).
+
+PyAV rather than OpenCV because OpenCV's pip wheels cannot encode H.264 and cannot
+touch audio; PyAV encodes libx264 and copies audio packets unchanged, and it hands
+over each frame's own timestamp, so variable frame rates and start offsets survive.
+
+Frames are uint8 H x W x 3 BGR numpy arrays, the same frames every engine takes.
+Errors that a user can cause (a missing, empty, corrupt or foreign file) are raised as
+:class:`VideoError`, which names the file and the problem in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+import numpy as np
+
+#: Containers we write as themselves; anything else is written as Matroska, which
+#: holds H.264 plus whatever audio codec the source had.
+_KEEP_CONTAINER = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+_FALLBACK_SUFFIX = ".mkv"
+
+
+class VideoError(Exception):
+    """A video file that cannot be read or written, and why (one line)."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a source promises before decoding; counts and durations are estimates."""
+
+    path: Path
+    width: int
+    height: int
+    fps: Fraction | None
+    time_base: Fraction
+    frame_count: int | None
+    duration: float | None
+    codec: str
+    audio_streams: int
+
+
+@dataclass
+class DecodedFrame:
+    """One decoded picture with the timestamp it had in the source."""
+
+    image: np.ndarray
+    pts: int | None
+    time_base: Fraction
+    index: int
+
+    @property
+    def time(self) -> float | None:
+        """Presentation time in seconds, or None when the source had no timestamp."""
+        return None if self.pts is None else float(self.pts * self.time_base)
+
+
+def output_suffix(source_suffix: str) -> str:
+    """The suffix a stylized copy of a video gets: the source's own when we can write
+    H.264 into that container, else ``.mkv``."""
+    return source_suffix.lower() if source_suffix.lower() in _KEEP_CONTAINER else _FALLBACK_SUFFIX
+
+
+def _error_text(e: BaseException) -> str:
+    # PyAV's messages end with the file name, which our messages already lead with.
+    text = getattr(e, "strerror", None) or str(e)
+    return text.strip().rstrip(":").strip() or type(e).__name__
+
+
+class VideoReader:
+    """Decode the first video stream of a file into BGR frames.
+
+    Decoding never dies on bad data: a packet the decoder rejects is counted in
+    ``corrupt_frames`` and skipped, and when the data ends early (a truncated file)
+    iteration simply stops and ``truncated`` says so afterwards. Audio packets can be
+    interleaved into the same iteration (:meth:`items`) so that a writer can copy
+    them in order without a second pass over the file.
+    """
+
+    def __init__(self, path: str | Path, *, low_latency: bool = False) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise VideoError(self.path, "no such file")
+        if not self.path.is_file():
+            raise VideoError(self.path, "not a file")
+        if self.path.stat().st_size == 0:
+            raise VideoError(self.path, "empty file (0 bytes)")
+        try:
+            self._container = av.open(str(self.path), mode="r")
+        except av.error.FFmpegError as e:
+            raise VideoError(self.path, f"not a readable video: corrupt, cut off before its index, or not a video "
+                                        f"({_error_text(e)})") from None
+        except (OSError, ValueError) as e:
+            raise VideoError(self.path, f"cannot open ({e})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise VideoError(self.path, "no video stream in this file")
+        self._video = self._container.streams.video[0]
+        # Frame threads decode several frames at once (throughput, for batch work) but hold
+        # that many frames back; a live preview wants each frame as soon as it exists.
+        self._video.thread_type = "SLICE" if low_latency else "AUTO"
+        self._audio = list(self._container.streams.audio)
+        cc = self._video.codec_context
+        if not cc.width or not cc.height:
+            self._container.close()
+            raise VideoError(self.path, "video stream has no frame size (corrupt header)")
+        self.info = VideoInfo(
+            path=self.path,
+            width=cc.width,
+            height=cc.height,
+            fps=self._rate(),
+            time_base=self._video.time_base or Fraction(1, 1000),
+            frame_count=self._estimate_frames(),
+            duration=self._duration(),
+            codec=cc.name,
+            audio_streams=len(self._audio),
+        )
+        self._video_end = self._announced_end()
+        self._header_frames = int(self._video.frames or 0)  # exact where the container indexes frames
+        self.decoded_frames = 0
+        self._rejected = 0  # packets or pictures the decoder refused outright
+        self._video_packets = 0
+        self._drained = False
+        self.demux_error: str | None = None
+        self._last_time: float | None = None
+
+    # -- what the header says -------------------------------------------------------
+    def _rate(self) -> Fraction | None:
+        for rate in (self._video.average_rate, self._video.guessed_rate, self._video.base_rate):
+            if rate:
+                return Fraction(rate)
+        return None
+
+    def _duration(self) -> float | None:
+        v = self._video
+        if v.duration and v.time_base:
+            return float(v.duration * v.time_base)
+        if self._container.duration:
+            return self._container.duration / av.time_base
+        return None
+
+    def _announced_end(self) -> float | None:
+        """When the header says the video ends (seconds), if it says so for the video itself."""
+        v, c = self._video, self._container
+        if v.duration and v.time_base:
+            return float((v.start_time or 0) * v.time_base) + float(v.duration * v.time_base)
+        if c.duration and not self._audio:
+            # The container's duration is the longest stream's: only the video's when alone.
+            return (c.start_time or 0) / av.time_base + c.duration / av.time_base
+        return None
+
+    def _estimate_frames(self) -> int | None:
+        if self._video.frames:
+            return int(self._video.frames)
+        duration, rate = self._duration(), self._rate()
+        if duration and rate:
+            return max(1, round(duration * rate))
+        return None
+
+    @property
+    def audio_streams(self) -> list[Any]:
+        """The source's audio streams, as templates for a writer."""
+        return list(self._audio)
+
+    # -- decoding ---------------------------------------------------------------------
+    def frames(self) -> Iterator[DecodedFrame]:
+        """Every decodable frame of the video stream, in presentation order."""
+        for item in self.items(audio=False):
+            if isinstance(item, DecodedFrame):
+                yield item
+
+    def items(self, audio: bool = True) -> Iterator[DecodedFrame | av.Packet]:
+        """Decoded frames, and (with ``audio``) the audio packets demuxed between them."""
+        streams = [self._video, *self._audio] if audio else [self._video]
+        packets = self._container.demux(*streams)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.error.EOFError:
+                break
+            except av.error.FFmpegError as e:
+                # The demuxer gave up on the rest of the file: keep what we have.
+                self.demux_error = _error_text(e)
+                break
+            if packet.stream.type == "audio":
+                if packet.dts is not None and packet.size:
+                    yield packet
+                continue
+            if packet.size:
+                self._video_packets += 1
+            yield from self._decode(packet)
+        yield from self._decode(None)  # drain the decoder's delayed frames
+        self._drained = True
+
+    def _decode(self, packet: av.Packet | None) -> Iterator[DecodedFrame]:
+        try:
+            frames = self._video.decode(packet)
+        except av.error.EOFError:
+            return
+        except (av.error.FFmpegError, ValueError):
+            self._rejected += 1
+            return
+        for frame in frames:
+            try:
+                image = frame.to_ndarray(format="bgr24")
+            except (av.error.FFmpegError, ValueError):
+                self._rejected += 1
+                continue
+            if image.shape[:2] != (self.info.height, self.info.width):
+                # A mid-stream size change would break the encoder; treat it as damage.
+                self._rejected += 1
+                continue
+            tb = Fraction(frame.time_base) if frame.time_base else self.info.time_base
+            pts = frame.pts
+            if pts is not None:
+                self._last_time = float(pts * tb)
+            yield DecodedFrame(image=image, pts=pts, time_base=tb, index=self.decoded_frames)
+            self.decoded_frames += 1
+
+    @property
+    def corrupt_frames(self) -> int:
+        """Frames lost to damage: refused by the decoder, or silently dropped (H.264
+        conceals damage by dropping the picture, so once decoding has finished, a packet
+        that never became a frame counts too; decoders hold packets back until then)."""
+        if not self._drained:
+            return self._rejected
+        return max(self._rejected, self._video_packets - self.decoded_frames)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether decoding stopped well before the end the header announced.
+
+        Judged by time where the header gives the video's own duration (robust to frames
+        merely dropped as corrupt), else by the header's frame count; a file whose
+        header says neither cannot be judged and counts as complete. Only meaningful
+        after iteration has finished.
+        """
+        if self.demux_error is not None:
+            return True
+        info = self.info
+        frame_time = float(1 / info.fps) if info.fps else 0.04
+        end = self._video_end
+        if end is not None and self._last_time is not None:
+            return self._last_time + frame_time < end - max(2 * frame_time, 0.1)
+        if self._header_frames:
+            return self.decoded_frames + self.corrupt_frames < self._header_frames - 1
+        return False
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def temporary_sibling(final: Path) -> Path:
+    """A fresh, hidden file name in the same folder as ``final``.
+
+    Same folder so that the final rename is atomic (same file system); the final
+    suffix is kept last so tools that look at suffixes still recognise the file.
+    """
+    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".tmp{final.suffix}")
+    os.close(fd)
+    return Path(name)
+
+
+class VideoWriter:
+    """Encode BGR frames to H.264 and copy audio packets, into a file that appears
+    under its final name only when complete.
+
+    Frames keep the timestamps they are given (copied from the source), so frame rate,
+    variable timing and start offsets survive. yuv420p is what every player decodes,
+    but it needs even width and height; odd sizes are encoded as yuv444p (High 4:4:4)
+    so the output keeps the exact size rather than gaining or losing a pixel.
+
+    Use as a context manager: leaving it with an exception (Ctrl-C included) deletes
+    the temporary file and leaves nothing behind. Only audio streams are copied
+    (subtitle and data streams are dropped). For a live source, give ``time_base``
+    (e.g. 1/1000) and pass each frame's capture time as ``pts`` in it.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        *,
+        fps: Fraction | None = None,
+        time_base: Fraction | None = None,
+        audio_streams: list[Any] | tuple[Any, ...] = (),
+        crf: int = 18,
+        preset: str = "veryfast",
+        codec: str = "libx264",
+    ) -> None:
+        self.path = Path(path)
+        fmt = _KEEP_CONTAINER.get(self.path.suffix.lower())
+        if fmt is None:
+            raise VideoError(self.path, f"cannot write video as {self.path.suffix or 'a file without a suffix'} "
+                                        f"(use one of {', '.join(sorted(_KEEP_CONTAINER))})")
+        self.width, self.height = int(width), int(height)
+        self._rate = Fraction(fps) if fps else Fraction(25)
+        self._time_base = Fraction(time_base) if time_base else 1 / self._rate
+        self._tmp = temporary_sibling(self.path)
+        self._last_pts: int | None = None
+        self._index = 0
+        self.frames_written = 0
+        options = {"movflags": "+faststart"} if fmt in ("mp4", "mov") else {}
+        try:
+            self._container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
+            v = self._container.add_stream(codec, rate=self._rate)
+            v.width, v.height = self.width, self.height
+            v.pix_fmt = "yuv420p" if self.width % 2 == 0 and self.height % 2 == 0 else "yuv444p"
+            v.time_base = self._time_base
+            v.codec_context.time_base = self._time_base
+            v.options = {"crf": str(crf), "preset": preset}
+            self._stream = v
+            self._audio_map: dict[int, Any] = {}
+            for a in audio_streams:
+                self._audio_map[a.index] = self._container.add_stream_from_template(a)
+        except BaseException as e:
+            self._discard()
+            if isinstance(e, av.error.FFmpegError | ValueError):
+                raise VideoError(self.path, f"cannot start writing ({_error_text(e)})") from None
+            raise
+
+    def write(self, image: np.ndarray, pts: int | None = None, time_base: Fraction | None = None) -> None:
+        """Encode one BGR frame at the given source timestamp (or the next frame slot)."""
+        if image.shape[:2] != (self.height, self.width):
+            raise VideoError(self.path, f"frame is {image.shape[1]}x{image.shape[0]}, stream is {self.width}x{self.height}")
+        if pts is not None and time_base is not None and Fraction(time_base) != self._time_base:
+            pts = round(pts * Fraction(time_base) / self._time_base)
+        if pts is None:
+            pts = self._index if self._last_pts is None else self._last_pts + round(1 / (self._rate * self._time_base))
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1  # the encoder refuses non-increasing timestamps
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+        frame.pts = pts
+        frame.time_base = self._time_base
+        try:
+            self._container.mux(self._stream.encode(frame))
+        except av.error.FFmpegError as e:
+            raise VideoError(self.path, f"cannot encode frame {self._index} ({_error_text(e)})") from None
+        self._last_pts = pts
+        self._index += 1
+        self.frames_written += 1
+
+    def write_frame(self, frame: DecodedFrame, image: np.ndarray | None = None) -> None:
+        """Encode ``image`` (default: the frame's own) at ``frame``'s source timestamp."""
+        self.write(frame.image if image is None else image, frame.pts, frame.time_base)
+
+    def mux_packet(self, packet: av.Packet) -> None:
+        """Copy one demuxed audio packet, unchanged, into its matching output stream."""
+        stream = self._audio_map.get(packet.stream.index)
+        if stream is None or packet.dts is None:
+            return
+        packet.stream = stream
+        try:
+            self._container.mux(packet)
+        except av.error.FFmpegError as e:
+            raise VideoError(self.path, f"cannot copy {stream.codec_context.name} audio into "
+                                        f"{self.path.suffix} ({_error_text(e)})") from None
+
+    def close(self) -> Path:
+        """Flush the encoder, finish the file and move it to its final name."""
+        try:
+            self._container.mux(self._stream.encode(None))
+            self._container.close()
+        except BaseException as e:
+            self._discard()
+            if isinstance(e, av.error.FFmpegError | OSError | ValueError):
+                raise VideoError(self.path, f"cannot finish writing ({_error_text(e)})") from None
+            raise
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Stop and delete the partial file; the final name is never touched."""
+        self._discard()
+
+    def _discard(self) -> None:
+        container = getattr(self, "_container", None)
+        if container is not None:
+            with contextlib.suppress(Exception):
+                container.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._tmp.unlink()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,172 @@
+"""app.pipeline: the frame processor (real engine, toy style) and the threaded pipeline."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.pipeline import Cancelled, FrameProcessor, run_pipeline
+from models.engines import open_engine
+
+
+@pytest.fixture(scope="module")
+def negative_engine(toy_styles_dir: Path):
+    return open_engine(toy_styles_dir / "negative.onnx", "cpu")
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    return cv2.imread("tests/data/chelsea.jpg")
+
+
+def test_processor_runs_the_engine(negative_engine, photo: np.ndarray) -> None:
+    out = FrameProcessor(negative_engine)(photo)
+    assert np.array_equal(out, 255 - photo)
+
+
+def test_processor_original_and_strength_zero_pass_through(negative_engine, photo: np.ndarray) -> None:
+    assert FrameProcessor(None)(photo) is photo
+    assert FrameProcessor(negative_engine, strength=0.0)(photo) is photo
+    half = FrameProcessor(negative_engine, strength=0.5)(photo).astype(int)
+    assert np.abs(half - 127.5).max() <= 1
+
+
+def test_processor_size_keeps_output_size(negative_engine, photo: np.ndarray) -> None:
+    p = FrameProcessor(negative_engine, size=64, preserve_colors=True)
+    assert p(photo).shape == photo.shape
+    odd = np.ascontiguousarray(photo[:121, :161])
+    assert p(odd).shape == odd.shape
+
+
+def test_processor_scales_up_frames_below_the_engine_minimum(negative_engine) -> None:
+    tiny = np.full((6, 9, 3), 10, np.uint8)
+    out = FrameProcessor(negative_engine)(tiny)
+    assert out.shape == tiny.shape and (out == 245).all()
+
+
+def test_processor_rejects_bad_settings(negative_engine) -> None:
+    p = FrameProcessor(negative_engine)
+    with pytest.raises(ValueError):
+        p.strength = 1.5
+    with pytest.raises(ValueError):
+        p.size = 0
+    with pytest.raises(TypeError):
+        p.configure(colour=True)
+
+
+def test_processor_swaps_engines_while_running(negative_engine, photo: np.ndarray) -> None:
+    """Every frame is wholly one style or the other, never a mixture, while another
+    thread flips the style as fast as it can (the GUI's style menu)."""
+    p = FrameProcessor(negative_engine)
+    stop = threading.Event()
+
+    def flip() -> None:
+        while not stop.is_set():
+            p.engine = None
+            p.engine = negative_engine
+
+    th = threading.Thread(target=flip)
+    th.start()
+    try:
+        seen = set()
+        for _ in range(40):
+            out = p(photo)
+            if np.array_equal(out, photo):
+                seen.add("original")
+            else:
+                assert np.array_equal(out, 255 - photo)
+                seen.add("negative")
+    finally:
+        stop.set()
+        th.join()
+    assert seen  # and no frame was a mixture
+
+
+def test_pipeline_keeps_order_and_every_item() -> None:
+    out: list[int] = []
+    stats = run_pipeline(range(200), lambda x: x * 2, out.append, queue_size=4)
+    assert out == [2 * i for i in range(200)]
+    assert stats.items == 200
+
+
+def test_pipeline_overlaps_stages() -> None:
+    """Three stages of 20 ms per item: serial would be 60 ms per item, overlapped ~20."""
+
+    def slow(x):
+        time.sleep(0.02)
+        return x
+
+    def source():
+        for i in range(20):
+            time.sleep(0.02)
+            yield i
+
+    out: list[int] = []
+    stats = run_pipeline(source(), slow, lambda x: (time.sleep(0.02), out.append(x)), queue_size=4)
+    assert out == list(range(20))
+    assert stats.wall_s < 0.7 * 20 * 0.06
+    assert stats.source_s > 0.3 and stats.transform_s > 0.3 and stats.sink_s > 0.3
+
+
+def test_pipeline_queues_are_bounded() -> None:
+    produced = 0
+    lead = []
+
+    def source():
+        nonlocal produced
+        for i in range(60):
+            produced += 1
+            yield i
+
+    def sink(x):
+        time.sleep(0.002)
+        lead.append(produced - x)
+
+    run_pipeline(source(), lambda x: x, sink, queue_size=4)
+    assert max(lead) <= 2 * 4 + 4  # two queues plus the item each stage holds
+
+
+class Boom(Exception):
+    pass
+
+
+def fail_at(n):
+    def f(x):
+        if x == n:
+            raise Boom(f"at {n}")
+        return x
+
+    return f
+
+
+@pytest.mark.parametrize("stage", ["source", "transform", "sink"])
+def test_pipeline_reraises_the_first_error_and_stops_its_threads(stage: str) -> None:
+    def source():
+        for i in range(1000):
+            yield fail_at(10)(i) if stage == "source" else i
+
+    transform = fail_at(10) if stage == "transform" else (lambda x: x)
+    sink = fail_at(10) if stage == "sink" else (lambda x: None)
+    with pytest.raises(Boom, match="at 10"):
+        run_pipeline(source(), transform, sink, queue_size=4)
+    assert not [t for t in threading.enumerate() if t.name.startswith("stylecam-")]
+
+
+def test_pipeline_cancel() -> None:
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def sink(x):
+        seen.append(x)
+        if x == 5:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        run_pipeline(iter(range(10_000)), lambda x: x, sink, queue_size=4, cancel=cancel)
+    assert len(seen) < 50
+    assert not [t for t in threading.enumerate() if t.name.startswith("stylecam-")]
