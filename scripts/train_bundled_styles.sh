@@ -16,6 +16,7 @@ PHOTOS=${PHOTOS:-runs/photos_train}
 OUT=${OUT:-models/styles/checkpoints}
 ARCH=${ARCH:-lite}
 STYLE_WEIGHT=${STYLE_WEIGHT:-5e-5}
+TV_WEIGHT=${TV_WEIGHT:-1e-5}
 
 STYLES=(
   "starry_night|The Starry Night (van Gogh)|starry_night_van_gogh.png"
@@ -50,7 +51,7 @@ while [ "$target" -le "$FINAL" ]; do
     resume=()
     [ -f "$ckpt" ] && resume=(--resume "$ckpt")
     stylecam train "$PAINTINGS/$file" --data "$PHOTOS" --name "$name" --title "$title" --out "$OUT" \
-      --arch "$ARCH" --image-size 160 --batch-size 2 --style-size 256 --style-weight "$STYLE_WEIGHT" \
+      --arch "$ARCH" --image-size 160 --batch-size 2 --style-size 256 --style-weight "$STYLE_WEIGHT" --tv-weight "$TV_WEIGHT" \
       --iterations "$target" --preview-every 100 --checkpoint-every 50 "${resume[@]}"
   done
   target=$((target + ROUND))
