@@ -13,10 +13,18 @@ def build_parser() -> argparse.ArgumentParser:
         "transfer, Johnson et al. 2016). Run without a command to open the app.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from app.gui.command import add_gui_parser
+    from app.styles_cli import add_styles_parser
+    from app.stylize import add_stylize_parser
+    from export.cli import add_export_parser
     from training.cli import add_optimize_parser, add_train_parser
 
     add_train_parser(sub)
     add_optimize_parser(sub)
+    add_export_parser(sub)
+    add_styles_parser(sub)
+    add_stylize_parser(sub)
+    add_gui_parser(sub)
     return parser
 
 
@@ -24,10 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # plain `stylecam` opens the app
+        args = parser.parse_args(["gui"])
     args.argv = list(argv)  # recorded in checkpoints as the exact command line
-    if args.command is None:
-        parser.print_help()
-        return 0
     return int(args.func(args) or 0)
 
 

@@ -1,0 +1,45 @@
+"""Where snapshots and recordings go, and writing snapshots off the GUI thread."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def default_output_dir(kind: str) -> Path:
+    """The platform's Pictures (snapshots) or Videos (recordings) folder, under stylecam/."""
+    import platformdirs
+
+    base = platformdirs.user_pictures_dir() if kind == "snapshot" else platformdirs.user_videos_dir()
+    return Path(base) / "stylecam"
+
+
+def output_name(folder: Path, style: str, suffix: str) -> Path:
+    """``stylecam-<style>-<date>-<time>[-n]<suffix>``: sortable and never overwriting."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", style or "original").strip("._") or "original"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"stylecam-{safe}-{stamp}{suffix}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"stylecam-{safe}-{stamp}-{n}{suffix}"
+    return path
+
+
+def write_png(path: Path, frame: np.ndarray) -> Path:
+    """Encode and write a BGR frame as PNG (temporary name, then rename)."""
+    import os
+
+    import cv2
+
+    ok, data = cv2.imencode(".png", frame)
+    if not ok:
+        raise OSError(f"{path}: the frame could not be encoded as PNG")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_bytes(data.tobytes())
+    os.replace(temp, path)
+    return path

@@ -1,0 +1,77 @@
+"""Frame rates and latency over a sliding window, for the status bar and the tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+
+class RateMeter:
+    """Events per second over the last ``window`` seconds (thread-safe)."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self.total = 0
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self.total += 1
+            self._times.append(now)
+            self._trim(now)
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._trim(now)
+            if len(self._times) < 2:
+                return 0.0
+            span = max(now - self._times[0], self._times[-1] - self._times[0])
+            return (len(self._times) - 1) / span if span > 0 else 0.0
+
+    def _trim(self, now: float) -> None:
+        while self._times and now - self._times[0] > self.window:
+            self._times.popleft()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._times.clear()
+
+
+class LatencyMeter:
+    """Capture-to-screen delays in seconds over the last ``window`` seconds, so the
+    figure follows a style change at once instead of averaging old and new."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self._values: deque[tuple[float, float]] = deque()
+        self.all_max = 0.0
+        self.count = 0
+
+    def add(self, seconds: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._values.append((now, seconds))
+        self.all_max = max(self.all_max, seconds)
+        self.count += 1
+        while len(self._values) > 1 and now - self._values[0][0] > self.window:
+            self._values.popleft()
+
+    def _recent(self) -> list[float]:
+        now = time.monotonic()
+        recent = [v for t, v in self._values if now - t <= self.window]
+        return recent or [v for _, v in list(self._values)[-1:]]
+
+    def mean(self) -> float:
+        recent = self._recent()
+        return sum(recent) / len(recent) if recent else 0.0
+
+    def max(self) -> float:
+        return max(self._recent(), default=0.0)
+
+    def reset(self) -> None:
+        self._values.clear()
+        self.all_max = 0.0
+        self.count = 0

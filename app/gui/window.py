@@ -1,0 +1,528 @@
+"""The main window: wires the live session, the style menu, the controls and the view.
+
+Everything slow happens elsewhere: capture and inference in the session's threads,
+opening styles in the engine loader, encoding in the recorder, PNG writing in a small
+I/O pool. The window only reacts to signals and paints the newest frame, so its event
+loop stays responsive whatever the engine's speed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.controls import ControlBar
+from app.gui.engines import EngineFactory, default_factory
+from app.gui.live import LiveSession
+from app.gui.mailbox import Result
+from app.gui.output import default_output_dir, output_name, write_png
+from app.gui.settings import RESOLUTIONS, Preferences
+from app.gui.sources import VIDEO_SUFFIXES, FileSource, SourceError, list_cameras, make_source
+from app.gui.style_menu import StyleMenu
+from app.gui.switcher import StyleSwitcher
+from app.gui.view import VideoView
+from app.pipeline import FrameProcessor
+from models.engines import CHOICES
+
+KEYS_TEXT = """0  Original (no style)
+1-9  the styles of the menu, in order
+Left / Right  previous / next style
+Up / Down  strength +10% / -10%
+S  split view (drag the divider with the mouse)
+C  keep the original colours
+P  snapshot (PNG)
+R  start / stop recording (MP4)
+F11  full screen, Esc  leave it
+Ctrl+O  open a video file or a style;  Ctrl+Q  quit"""
+MESSAGE_SECONDS = 6.0  # how long a passing problem stays written over the video
+
+
+class _Relay(QObject):
+    """Carries results of background helpers (camera probe, PNG writer) to the GUI thread."""
+
+    cameras = pyqtSignal(list)
+    snapshot = pyqtSignal(str, str)  # path, error ("" when saved)
+
+
+class NoSourcePage(QWidget):
+    """Shown instead of the video when there is nothing to show: says why, offers a file."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        self.label = QLabel("Looking for cameras…")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        self.button = QPushButton("Open a video file…")
+        layout.addWidget(self.label)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(1)
+
+
+class MainWindow(QMainWindow):
+    """The stylecam window. Arguments mirror ``stylecam gui``; tests inject a settings
+    store, an output folder and (for slow-engine tests) an engine factory."""
+
+    def __init__(
+        self,
+        prefs: Preferences | None = None,
+        *,
+        source: str | None = None,
+        style: str | None = None,
+        engine: str | None = None,
+        styles_dirs: Sequence[str | Path] = (),
+        engine_factory: EngineFactory = default_factory,
+        output_dir: str | Path | None = None,
+        probe_cameras: bool = True,
+    ) -> None:
+        super().__init__()
+        self.prefs = prefs or Preferences()
+        self.styles_dirs = [Path(d) for d in styles_dirs]
+        self.output_dir = Path(output_dir) if output_dir else (Path(self.prefs.output_dir) if self.prefs.output_dir else None)
+        engine = engine or self.prefs.engine
+        self._initial_engine = engine if engine in CHOICES else "auto"
+        self.processor = FrameProcessor(strength=self.prefs.strength, preserve_colors=self.prefs.preserve_colors,
+                                        size=RESOLUTIONS[self.prefs.resolution])
+        self.session = LiveSession(self)
+        self._engine_factory = engine_factory
+        self.relay = _Relay(self)
+        self.io_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stylecam-io")
+        self.last_result: Result | None = None
+        self.cameras: list[int] = []
+        self._message_until = 0.0
+        self._record_started = 0.0
+        self._closed = False
+        self._emit_lock = threading.Lock()
+
+        self.setWindowTitle("stylecam")
+        self.setAcceptDrops(True)
+        self._build_view()
+        self._build_controls()
+        self._build_menus()
+        self._build_status()
+        self._connect()
+        self.switcher.load_catalog(self.styles_dirs)
+        self._restore(style)
+
+        if self.prefs.geometry is not None:
+            self.restoreGeometry(self.prefs.geometry)
+        else:
+            self.resize(1024, 700)
+
+        self._start_source(source, probe_cameras)
+
+    # ------------------------------------------------------------------ building
+
+    def _build_view(self) -> None:
+        self.view = VideoView()
+        self.no_source = NoSourcePage()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.no_source)
+        self.stack.addWidget(self.view)
+        self.setCentralWidget(self.stack)
+
+    def _build_controls(self) -> None:
+        self.controls = ControlBar(self)
+        self.addToolBar(self.controls)
+        c = self.controls
+        c.strength.setValue(round(self.prefs.strength * 100))
+        c.preserve.setChecked(self.prefs.preserve_colors)
+        c.resolution.setCurrentText(self.prefs.resolution)
+        from models.engines import ENGINE_NAMES
+
+        c.set_engines(list(ENGINE_NAMES), ENGINE_NAMES, self._initial_engine)
+
+    def _action(self, text: str, shortcut: str | QKeySequence | None = None, *, checkable: bool = False,
+                slot: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if slot is not None:
+            (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)  # shortcuts work in full screen, when the menu bar is hidden
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action("&Open video…", QKeySequence.StandardKey.Open, slot=self.open_file_dialog)
+        file_menu.addAction(self.open_action)
+        self.camera_menu = file_menu.addMenu("&Camera")
+        self.camera_menu.addAction("(looking for cameras…)").setEnabled(False)
+        file_menu.addSeparator()
+        self.snapshot_action = self._action("&Snapshot", "P", slot=self.snapshot)
+        self.snapshot_action.setToolTip("Save the current stylized frame as PNG (P)")
+        self.record_action = self._action("&Record", "R", checkable=True, slot=self._record_toggled)
+        self.record_action.setToolTip("Record the stylized video to MP4 (R)")
+        file_menu.addAction(self.snapshot_action)
+        file_menu.addAction(self.record_action)
+        file_menu.addSeparator()
+        quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, slot=self.close)
+        file_menu.addAction(quit_action)
+
+        style_menu = bar.addMenu("&Style")
+        self.style_menu = StyleMenu(style_menu, self.controls.style_combo, self)
+        self.switcher = StyleSwitcher(self.style_menu, self.processor, self.session, self.prefs,
+                                      self._engine_factory, self._initial_engine, self)
+        self.addAction(self.style_menu.next_action)
+        self.addAction(self.style_menu.prev_action)
+
+        view_menu = bar.addMenu("&View")
+        self.split_action = self._action("&Split view (original | stylized)", "S", checkable=True,
+                                         slot=self._split_toggled)
+        self.preserve_action = self._action("Keep &colours", "C", checkable=True)
+        self.preserve_action.toggled.connect(self.controls.preserve.setChecked)
+        self.stronger_action = self._action("Stronger", Qt.Key.Key_Up, slot=lambda: self._nudge_strength(+10))
+        self.weaker_action = self._action("Weaker", Qt.Key.Key_Down, slot=lambda: self._nudge_strength(-10))
+        self.fullscreen_action = self._action("&Full screen", "F11", checkable=True, slot=self._fullscreen_toggled)
+        self.leave_fullscreen_action = self._action("Leave full screen", "Esc",
+                                                    slot=lambda: self.fullscreen_action.setChecked(False))
+        for action in (self.split_action, self.preserve_action, self.stronger_action, self.weaker_action,
+                       self.fullscreen_action):
+            view_menu.addAction(action)
+        self.split_action.setIconText("Split")
+        self.snapshot_action.setIconText("Snapshot")
+        self.record_action.setIconText("Record")
+        self.controls.add_actions(self.split_action, self.snapshot_action, self.record_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&Keys", self._show_keys)
+
+    def _show_keys(self) -> None:
+        from PyQt6.QtWidgets import QMessageBox
+
+        QMessageBox.information(self, "stylecam keys", KEYS_TEXT)
+
+    def _build_status(self) -> None:
+        self.status_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # indeterminate: engine builds do not report a fraction
+        self.progress.setMaximumWidth(120)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.status_label)
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(500)
+        self.status_timer.timeout.connect(self._update_status)
+        self.status_timer.start()
+
+    def _connect(self) -> None:
+        s = self.session
+        s.resultReady.connect(self._show_result)
+        s.problem.connect(self._source_problem)
+        s.processingError.connect(self.show_message)
+        s.recovered.connect(lambda: self.show_message(f"{self._source_text()} is back", MESSAGE_SECONDS / 2))
+        s.recordingFinished.connect(self._recording_finished)
+        self.switcher.engineRunning.connect(self._engine_running)
+        self.switcher.busy.connect(self._busy)
+        self.switcher.message.connect(self.show_message)
+        self.switcher.enginesFound.connect(self._engines_found)
+        self.relay.cameras.connect(self._cameras_found)
+        self.relay.snapshot.connect(self._snapshot_saved)
+        self.no_source.button.clicked.connect(self.open_file_dialog)
+        c = self.controls
+        c.strength.valueChanged.connect(self._strength_changed)
+        c.preserve.toggled.connect(self._preserve_toggled)
+        c.resolution.currentTextChanged.connect(self._resolution_changed)
+        c.engine.currentTextChanged.connect(self.switcher.set_engine_choice)
+
+    # ------------------------------------------------------------------ styles
+
+    def _restore(self, style: str | None) -> None:
+        self.split_action.setChecked(self.prefs.split)
+        self.preserve_action.setChecked(self.prefs.preserve_colors)
+        wanted = style or self.prefs.style
+        index = self.style_menu.index_of(wanted) if wanted else None
+        if index is None and wanted:
+            index = self.switcher.add_style_file(wanted, self.styles_dirs, complain=style is not None)
+        if index is None:  # first run: the first usable style, the point of the app
+            index = self.switcher.first_usable()
+        self.switcher.choose(index)
+
+
+    def _engine_running(self, engine: Any) -> None:
+        self.controls.engine_label.setText(self.switcher.engine_text())
+        self.controls.engine_label.setToolTip(f"{engine.name}: {engine.provider}" if engine is not None else "")
+        self._update_status()
+
+    def _busy(self, text: str) -> None:
+        self.progress.setVisible(bool(text))
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
+
+    def _engines_found(self, available: list[str]) -> None:
+        from models.engines import ENGINE_NAMES
+
+        self.controls.set_engines(available, ENGINE_NAMES, self.switcher.engine_choice)
+
+    # ------------------------------------------------------------------ sources
+
+    def _start_source(self, source: str | None, probe_cameras: bool) -> None:
+        spec = source if source is not None else self.prefs.source
+        if spec and (spec.isdigit() or Path(spec).is_file() or source is not None):
+            if self.open_source(spec):
+                if probe_cameras:
+                    self._probe_cameras(start_first=False)
+                return
+        if probe_cameras:
+            self._probe_cameras(start_first=True)
+        else:
+            self._show_no_source("No source: open a video file (File > Open, or drop one here).")
+
+    def _probe_cameras(self, start_first: bool) -> None:
+        self._start_first_camera = start_first
+
+        def probe() -> None:
+            try:
+                found = list_cameras()
+            except Exception:
+                found = []
+            self._emit(self.relay.cameras, found)
+
+        threading.Thread(target=probe, name="camera-probe", daemon=True).start()
+
+    def _cameras_found(self, found: list[int]) -> None:
+        self.cameras = found
+        self.camera_menu.clear()
+        for index in found:
+            self.camera_menu.addAction(f"Camera {index}", lambda i=index: self.open_source(str(i)))
+        if not found:
+            self.camera_menu.addAction("(no camera found)").setEnabled(False)
+        self.camera_menu.addSeparator()
+        self.camera_menu.addAction("Look again", lambda: self._probe_cameras(start_first=self.session.source is None))
+        if getattr(self, "_start_first_camera", False) and self.session.source is None:
+            if found:
+                self.open_source(str(found[0]))
+            else:
+                self._show_no_source("No camera was found. Open a video file to stylize it instead "
+                                     "(File > Open, or drop a file on this window).")
+
+    def _show_no_source(self, text: str) -> None:
+        self.no_source.label.setText(text)
+        self.stack.setCurrentWidget(self.no_source)
+
+    def open_source(self, spec: str | Path) -> bool:
+        """Switch to a camera index or a video file. A file that cannot be opened is
+        reported and the old source keeps running; a camera is opened by the capture
+        thread, which reports (and retries) one that is not there."""
+        source = make_source(str(spec))
+        try:
+            self.session.set_source(source)
+        except SourceError as e:
+            self.show_message(str(e))
+            if self.session.source is None:
+                self._show_no_source(f"{e}\n\nOpen another video file, or choose a camera in File > Camera.")
+            return False
+        if self.record_action.isChecked():  # the recording belonged to the old source
+            self.record_action.blockSignals(True)
+            self.record_action.setChecked(False)
+            self.record_action.blockSignals(False)
+        self.prefs.source = str(spec)
+        self.stack.setCurrentWidget(self.view)
+        self.last_result = None
+        self.view.clear()
+        self.setWindowTitle(f"stylecam — {self._source_text()}")
+        self.show_message("")
+        return True
+
+    def _source_text(self) -> str:
+        src = self.session.source
+        return src.description if src is not None else "no source"
+
+    def open_file_dialog(self) -> None:
+        filters = "Videos (" + " ".join(f"*{s}" for s in VIDEO_SUFFIXES) + ");;Styles (*.onnx);;All files (*)"
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video or a style", "", filters)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> None:
+        """A dropped or chosen file: a ``.onnx`` becomes a style, anything else a source."""
+        path = Path(path)
+        if path.suffix.lower() == ".onnx":
+            index = self.switcher.add_style_file(str(path), self.styles_dirs)
+            if index is not None:
+                self.switcher.choose(index)
+        else:
+            self.open_source(path)
+
+    def _source_problem(self, message: str, fatal: bool) -> None:
+        """Stays on screen until the source is back or another one is chosen."""
+        self.show_message(message, None)
+        if fatal and isinstance(self.session.source, FileSource) and self.last_result is None:
+            self._show_no_source(f"{message}\n\nOpen another video file.")
+
+    # ------------------------------------------------------------------ frames
+
+    def _show_result(self) -> None:
+        result = self.session.take_result()
+        if result is None or self._closed:
+            return
+        self.last_result = result
+        self.view.show_frames(result.frame.image, result.stylized)
+
+    def show_message(self, text: str, seconds: float | None = MESSAGE_SECONDS) -> None:
+        """Write a problem over the video (and in the status bar); it fades after ``seconds``."""
+        self.view.set_message(text)
+        if text:
+            self.statusBar().showMessage(text, int(seconds * 1000) if seconds else 0)
+        self._message_until = time.monotonic() + seconds if seconds else float("inf")
+
+    def _update_status(self) -> None:
+        if self.view.message and time.monotonic() > self._message_until:
+            self.view.set_message("")
+        s = self.session
+        parts = [f"shown {s.shown.rate():.1f} fps", f"processed {s.worker.processed.rate():.1f} fps",
+                 f"latency {s.latency.mean() * 1000:.0f} ms"]
+        if self.last_result is not None:
+            h, w = self.last_result.frame.image.shape[:2]
+            parts.append(f"{w}×{h} @ {self.controls.resolution.currentText()}")
+        engine = self.switcher.active_engine
+        parts.append(f"{engine.name} ({engine.provider})" if engine is not None else "original")
+        if s.recorder is not None:
+            parts.append(f"● REC {time.monotonic() - self._record_started:.0f} s")
+        self.status_label.setText("  |  ".join(parts))
+        self.status_label.setToolTip(
+            f"frames read {s.captured}, processed {s.worker.processed.total}, shown {s.shown.total}; "
+            f"{s.frames.dropped} stale frames dropped (newest-frame-only: inference never queues)")
+
+    # ------------------------------------------------------------------ controls
+
+    def _strength_changed(self, value: int) -> None:
+        self.processor.strength = value / 100
+        self.prefs.strength = value / 100
+
+    def _nudge_strength(self, delta: int) -> None:
+        self.controls.strength.setValue(max(0, min(100, self.controls.strength.value() + delta)))
+
+    def _preserve_toggled(self, on: bool) -> None:
+        self.processor.preserve_colors = on
+        self.prefs.preserve_colors = on
+        if self.preserve_action.isChecked() != on:
+            self.preserve_action.setChecked(on)
+
+    def _resolution_changed(self, text: str) -> None:
+        if text in RESOLUTIONS:
+            self.processor.size = RESOLUTIONS[text]
+            self.prefs.resolution = text
+
+    def _split_toggled(self, on: bool) -> None:
+        self.view.set_split(on)
+        self.prefs.split = on
+
+    def _fullscreen_toggled(self, on: bool) -> None:
+        for w in (self.menuBar(), self.controls, self.statusBar()):
+            w.setVisible(not on)
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
+    # ------------------------------------------------------------------ snapshot and record
+
+    def _folder(self, kind: str) -> Path:
+        return self.output_dir if self.output_dir is not None else default_output_dir(kind)
+
+    def snapshot(self) -> Path | None:
+        """Save the stylized frame on screen as PNG (written off the GUI thread)."""
+        result = self.last_result
+        if result is None:
+            self.show_message("nothing to save yet")
+            return None
+        path = output_name(self._folder("snapshot"), result.style, ".png")
+        frame = result.stylized
+
+        def save() -> None:
+            try:
+                write_png(path, frame)
+                self._emit(self.relay.snapshot, str(path), "")
+            except Exception as e:
+                self._emit(self.relay.snapshot, str(path), f"{type(e).__name__}: {e}")
+
+        self.io_pool.submit(save)
+        return path
+
+    def _snapshot_saved(self, path: str, error: str) -> None:
+        if error:
+            self.show_message(f"snapshot not saved: {error}")
+        else:
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def _record_toggled(self, on: bool) -> None:
+        if on:
+            if self.session.source is None:
+                self.show_message("nothing to record: open a source first")
+                self.record_action.setChecked(False)
+                return
+            path = output_name(self._folder("recording"), self.style_menu.name_of(self.switcher.running), ".mp4")
+            try:
+                self.session.start_recording(path)
+            except Exception as e:
+                self.show_message(f"cannot record: {e}")
+                self.record_action.setChecked(False)
+                return
+            self._record_started = time.monotonic()
+            self.statusBar().showMessage(f"Recording to {path}", 3000)
+        else:
+            self.session.stop_recording()
+
+    def _recording_finished(self, report: Any) -> None:
+        if report.error:
+            self.show_message(report.error)
+        else:
+            note = f", {report.dropped} frames left out" if report.dropped else ""
+            note += f"; {report.note}" if report.note else ""
+            self.statusBar().showMessage(f"Saved {report.path} ({report.frames} frames, {report.seconds:.1f} s{note})",
+                                         8000)
+
+    def _emit(self, signal: Any, *args: Any) -> None:
+        """Emit from a helper thread, unless the window has closed (its objects may be gone)."""
+        with self._emit_lock:
+            if not self._closed:
+                signal.emit(*args)
+
+    # ------------------------------------------------------------------ window events
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_path(url.toLocalFile())
+                event.acceptProposedAction()
+                return
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop every thread; a recording in progress is finished into a playable file."""
+        if not self._closed:
+            with self._emit_lock:
+                self._closed = True
+            self.status_timer.stop()
+            if not self.isFullScreen():
+                self.prefs.geometry = self.saveGeometry()
+            self.prefs.sync()
+            self.switcher.shutdown()
+            self.session.shutdown()
+            self.io_pool.shutdown(wait=True)
+        super().closeEvent(event)

@@ -1,0 +1,518 @@
+"""The desktop app, driven for real (pytest-qt, offscreen): a looping 640x480 clip with
+audio as the source, toy styles on the ONNX Runtime CPU engine, the real window, threads,
+recorder and settings (in a temporary INI file, never the user's)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import av
+import cv2
+import numpy as np
+import pytest
+from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
+from PyQt6.QtGui import QDragEnterEvent, QDropEvent
+from PyQt6.QtWidgets import QApplication
+
+from app.gui.settings import Preferences
+from app.gui.sources import list_cameras
+from app.gui.window import MainWindow
+from models.engines import open_engine
+
+FPS = 30
+
+
+@pytest.fixture
+def gui_prefs(tmp_path: Path) -> Preferences:
+    return Preferences(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path: Path, gui_clip: Path, gui_styles_dir: Path, gui_prefs: Preferences):
+    """Opens windows on the test clip (engine cpu, toy styles, output in tmp_path/out) and
+    closes them after the test, so no thread outlives it."""
+    windows: list[MainWindow] = []
+
+    def make(prefs: Preferences | None = None, **kw) -> MainWindow:
+        kw.setdefault("source", str(gui_clip))
+        kw.setdefault("engine", "cpu")
+        kw.setdefault("styles_dirs", [gui_styles_dir])
+        kw.setdefault("output_dir", tmp_path / "out")
+        kw.setdefault("probe_cameras", False)
+        window = MainWindow(prefs or gui_prefs, **kw)
+        windows.append(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+
+
+def index_of(window: MainWindow, name: str) -> int:
+    index = window.style_menu.index_of(name)
+    assert index is not None, name
+    return index
+
+
+def wait_for_style(qtbot, window: MainWindow, name: str, timeout: int = 5000):
+    """Waits until a frame processed by ``name`` is on screen; returns its result."""
+    qtbot.waitUntil(lambda: window.last_result is not None and window.last_result.style == name, timeout=timeout)
+    return window.last_result
+
+
+def fresh_result(qtbot, window: MainWindow, timeout: int = 3000):
+    """A result produced after this call (settings changed before it are in effect)."""
+    start = time.monotonic()
+    qtbot.waitUntil(lambda: window.last_result is not None and window.last_result.frame.captured_at > start,
+                    timeout=timeout)
+    return window.last_result
+
+
+def press(qtbot, window: MainWindow, key: Qt.Key) -> None:
+    qtbot.keyClick(window, key)
+
+
+def test_frames_arrive_stylized_with_status(qtbot, make_window) -> None:
+    window = make_window(style="a_negative")
+    result = wait_for_style(qtbot, window, "a_negative")
+    assert result.frame.image.shape == (480, 640, 3)
+    assert np.array_equal(result.stylized, 255 - result.frame.image)  # strength 1, 480p: exact
+    qtbot.waitUntil(lambda: window.session.shown.total >= 15, timeout=5000)
+    window._update_status()
+    status = window.status_label.text()
+    for part in ("shown", "processed", "latency", "640×480 @ 480p", "cpu (CPUExecutionProvider)"):
+        assert part in status
+    assert window.controls.engine_label.text().strip() == "CPUExecutionProvider"
+    assert window.view.painted > 0
+
+
+def test_style_menu_thumbnails_and_unavailable_style(qtbot, make_window) -> None:
+    window = make_window(style="a_negative")
+    menu = window.style_menu
+    assert menu.actions[0].text() == "Original"
+    neg = menu.actions[index_of(window, "a_negative")]
+    colour = neg.icon().pixmap(16, 16).toImage().pixelColor(8, 8)
+    assert (colour.red(), colour.green(), colour.blue()) == (255, 0, 0)  # preview was BGR (0, 0, 255)
+    broken = index_of(window, "c_broken")
+    assert broken in menu.unavailable and not menu.actions[broken].isEnabled()
+    assert "unavailable" in menu.actions[broken].text()
+    wait_for_style(qtbot, window, "a_negative")
+    assert not menu.select(broken)  # refused, the running style stays
+    assert window.switcher.running == index_of(window, "a_negative")
+
+
+def test_switch_styles_by_menu_and_keys(qtbot, make_window) -> None:
+    window = make_window(style="a_negative")
+    wait_for_style(qtbot, window, "a_negative")
+    swap = window.style_menu.styles[index_of(window, "b_swap") - 1]
+    qtbot.waitUntil(lambda: window.switcher.loader.cached(swap.path, "cpu") is not None, timeout=5000)  # prefetched
+    window.style_menu.actions[index_of(window, "b_swap")].trigger()  # the menu
+    assert window.switcher.running == index_of(window, "b_swap")  # instant: no load to wait for
+    result = wait_for_style(qtbot, window, "b_swap")
+    assert np.array_equal(result.stylized, result.frame.image[:, :, ::-1])
+    press(qtbot, window, Qt.Key.Key_0)  # Original
+    result = wait_for_style(qtbot, window, "original")
+    assert np.array_equal(result.stylized, result.frame.image)
+    press(qtbot, window, Qt.Key.Key_1)
+    wait_for_style(qtbot, window, "a_negative")
+    press(qtbot, window, Qt.Key.Key_Right)
+    wait_for_style(qtbot, window, "b_swap")
+    press(qtbot, window, Qt.Key.Key_Right)  # skips the broken style, wraps to Original
+    wait_for_style(qtbot, window, "original")
+    press(qtbot, window, Qt.Key.Key_Left)
+    wait_for_style(qtbot, window, "b_swap")
+    assert window.controls.style_combo.currentIndex() == index_of(window, "b_swap")
+    before = window.session.captured
+    qtbot.wait(300)
+    assert window.session.captured > before  # switching never stopped the video
+
+
+def test_auto_engine_is_shown_and_reused_for_other_styles(qtbot, make_window) -> None:
+    from models.engines import available_engines
+
+    window = make_window(style="a_negative", engine="auto")
+    wait_for_style(qtbot, window, "a_negative", timeout=30000)
+    chosen = window.switcher.active_engine
+    assert window.switcher.auto_resolved == chosen.name and chosen.name in available_engines()
+    assert window.controls.engine_label.text().strip() == f"→ {chosen.provider}"
+    press(qtbot, window, Qt.Key.Key_2)
+    wait_for_style(qtbot, window, "b_swap", timeout=30000)
+    assert window.switcher.active_engine.name == chosen.name
+
+
+def test_strength_slider_preserve_colours_and_split_view(qtbot, make_window) -> None:
+    window = make_window(style="a_negative")
+    wait_for_style(qtbot, window, "a_negative")
+    window.controls.strength.setValue(50)
+    result = fresh_result(qtbot, window)
+    assert np.abs(result.stylized.astype(int) - 127.5).max() <= 1  # half negative + half original
+    press(qtbot, window, Qt.Key.Key_Up)
+    assert window.controls.strength.value() == 60 and window.processor.strength == pytest.approx(0.6)
+    window.controls.strength.setValue(100)
+    window.controls.preserve.setChecked(True)
+    assert window.preserve_action.isChecked() and window.processor.preserve_colors
+    result = fresh_result(qtbot, window)
+    assert not np.array_equal(result.stylized, 255 - result.frame.image)
+
+    window.controls.preserve.setChecked(False)
+    press(qtbot, window, Qt.Key.Key_S)
+    assert window.split_action.isChecked() and window.view.split
+    result = fresh_result(qtbot, window)
+    view = window.view
+    target = view.picture_rect()
+
+    def patch_mean(image, fx: float) -> np.ndarray:
+        x, y = target.x() + int(target.width() * fx), target.y() + target.height() // 2
+        return np.array([[image.pixelColor(x + dx, y + dy).getRgb()[:3] for dx in range(-3, 4)]
+                         for dy in range(-3, 4)], float).mean(axis=(0, 1))
+
+    def frame_mean(frame: np.ndarray, fx: float) -> np.ndarray:
+        h, w = frame.shape[:2]
+        x, y = int(w * fx), h // 2
+        return frame[y - 4:y + 5, x - 4:x + 5, ::-1].astype(float).mean(axis=(0, 1))  # as RGB
+
+    shot = view.grab().toImage()
+    original, stylized = view._original, view._stylized
+    assert np.abs(patch_mean(shot, 0.25) - frame_mean(original, 0.25)).max() < 20  # left: original
+    assert np.abs(patch_mean(shot, 0.75) - frame_mean(stylized, 0.75)).max() < 20  # right: stylized
+    # drag the divider to 80%
+    x0 = target.x() + target.width() // 2
+    y = target.y() + target.height() // 2
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(x0, y))
+    qtbot.mouseMove(view, QPoint(target.x() + int(target.width() * 0.8), y))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(target.x() + int(target.width() * 0.8), y))
+    assert view.divider == pytest.approx(0.8, abs=0.02)
+    press(qtbot, window, Qt.Key.Key_S)
+    assert not view.split
+
+
+def test_snapshot_writes_the_stylized_frame(qtbot, make_window, tmp_path: Path) -> None:
+    window = make_window(style="a_negative")
+    wait_for_style(qtbot, window, "a_negative")
+    with qtbot.waitSignal(window.relay.snapshot, timeout=5000) as blocker:
+        result = window.last_result
+        path = window.snapshot()
+    assert blocker.args == [str(path), ""]
+    assert path.parent == tmp_path / "out" and path.suffix == ".png"
+    assert np.array_equal(cv2.imread(str(path)), result.stylized)
+
+
+def _probe(path: Path) -> dict:
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        times = [float(f.pts * f.time_base) for f in c.decode(v)]
+        audio = c.streams.audio
+        audio_seconds = float(audio[0].duration * audio[0].time_base) if audio and audio[0].duration else 0.0
+        return {"frames": len(times), "size": (v.codec_context.width, v.codec_context.height),
+                "codec": v.codec_context.name, "video_seconds": times[-1] + 1 / FPS if times else 0.0,
+                "audio_streams": len(audio), "audio_seconds": audio_seconds}
+
+
+def test_record_two_seconds_keeps_size_frames_and_audio(qtbot, make_window) -> None:
+    window = make_window(style="a_negative")
+    wait_for_style(qtbot, window, "a_negative")
+    press(qtbot, window, Qt.Key.Key_R)
+    assert window.record_action.isChecked() and window.session.recorder is not None
+    shown_before = window.session.shown.total
+    qtbot.wait(2000)
+    assert window.session.shown.total - shown_before > 20  # the preview went on while recording
+    with qtbot.waitSignal(window.session.recordingFinished, timeout=10000) as blocker:
+        press(qtbot, window, Qt.Key.Key_R)
+    report = blocker.args[0]
+    assert report.error is None and report.path.is_file()
+    info = _probe(report.path)
+    assert info["codec"] == "h264" and info["size"] == (640, 480)
+    assert info["frames"] == report.frames >= 30  # about 60 at 30 frames/s; fewer if the CPU is busy
+    assert 1.5 <= info["video_seconds"] <= 2.6
+    assert info["audio_streams"] == 1 and report.audio_packets > 0
+    assert abs(info["audio_seconds"] - info["video_seconds"]) < 0.1  # the source's audio, in step
+    assert not list(report.path.parent.glob(".*.tmp"))
+
+
+def test_close_during_recording_leaves_a_playable_file(qtbot, make_window, tmp_path: Path) -> None:
+    window = make_window(style="b_swap")
+    wait_for_style(qtbot, window, "b_swap")
+    window.record_action.setChecked(True)
+    qtbot.wait(1200)
+    window.close()
+    assert not window.session.worker.is_alive()
+    assert window.session.capture is None
+    files = list((tmp_path / "out").glob("*.mp4"))
+    assert len(files) == 1 and not list((tmp_path / "out").glob(".*.tmp"))
+    info = _probe(files[0])
+    assert info["frames"] >= 15 and info["size"] == (640, 480) and info["audio_streams"] == 1
+
+
+def test_event_loop_stays_responsive_while_video_plays(qtbot, make_window) -> None:
+    window = make_window(style="a_negative")
+    wait_for_style(qtbot, window, "a_negative")
+    window.record_action.setChecked(True)  # encoding too must stay off the GUI thread
+    lateness: list[float] = []
+    last = [time.monotonic()]
+
+    def tick() -> None:
+        now = time.monotonic()
+        lateness.append(now - last[0] - 0.010)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(tick)
+    shown0, processed0 = window.session.shown.total, window.session.worker.processed.total
+    t0 = time.monotonic()
+    timer.start(10)
+    qtbot.wait(2500)
+    timer.stop()
+    seconds = time.monotonic() - t0
+    shown = (window.session.shown.total - shown0) / seconds
+    processed = (window.session.worker.processed.total - processed0) / seconds
+    latency_ms = window.session.latency.mean() * 1000
+    print(f"\n640x480 toy style on cpu: shown {shown:.1f} fps, processed {processed:.1f} fps, "
+          f"latency {latency_ms:.0f} ms, timer ticks {len(lateness)}, worst lateness {max(lateness) * 1000:.1f} ms")
+    assert len(lateness) > 100
+    assert max(lateness) < 0.100
+    assert shown > 10
+    window.record_action.setChecked(False)
+
+
+class SlowEngine:
+    """Test double: a real engine that takes at least ``delay`` seconds per frame."""
+
+    def __init__(self, engine, delay: float) -> None:
+        self.engine, self.delay = engine, delay
+        self.name, self.provider, self.constraints = engine.name, engine.provider, engine.constraints
+
+    def run(self, frame: np.ndarray) -> np.ndarray:
+        time.sleep(self.delay)
+        return self.engine.run(frame)
+
+
+def test_slow_inference_drops_frames_instead_of_queueing(qtbot, make_window) -> None:
+    delay = 0.2  # 5 frames/s against a 30 frames/s source
+    window = make_window(style="a_negative", engine_factory=lambda path, eng: SlowEngine(open_engine(path, eng), delay))
+    wait_for_style(qtbot, window, "a_negative")
+    s = window.session
+    s.latency.reset()
+    captured0, processed0 = s.captured, s.worker.processed.total
+    qtbot.wait(2500)
+    captured, processed = s.captured - captured0, s.worker.processed.total - processed0
+    assert captured > 50
+    assert processed < captured / 3  # most frames never reach the net ...
+    assert s.frames.dropped > captured / 2  # ... because newer ones replaced them
+    # a queue would make latency grow by ~0.17 s per second; newest-frame-only keeps it
+    # at one inference plus at most one frame interval
+    assert s.latency.mean() < delay + 0.15
+    assert s.latency.max() < delay + 0.3
+
+
+def test_failing_engine_and_broken_file_are_reported_not_fatal(qtbot, make_window, tmp_path: Path) -> None:
+    window = make_window(style="a_negative")
+    wait_for_style(qtbot, window, "a_negative")
+    window.controls.engine.setCurrentText("tensorrt")  # no GPU here: the engine cannot load
+    qtbot.waitUntil(lambda: "cannot" in window.view.message, timeout=15000)
+    assert window.switcher.running == index_of(window, "a_negative")
+    fresh_result(qtbot, window)  # the video went on with the engine that works
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00" * 5000)
+    captured = window.session.captured
+    assert not window.open_source(bad)
+    assert "broken.mp4" in window.view.message
+    qtbot.waitUntil(lambda: window.session.captured > captured + 5, timeout=3000)  # old source still plays
+
+
+class FailingEngine(SlowEngine):
+    """Test double: a real engine that fails on every frame, as a lost GPU would."""
+
+    def run(self, frame: np.ndarray) -> np.ndarray:
+        raise RuntimeError("device lost")
+
+
+def test_engine_failing_on_frames_shows_the_original_and_says_why(qtbot, make_window) -> None:
+    def factory(path: Path, engine: str):
+        real = open_engine(path, engine)
+        return FailingEngine(real, 0) if "swap" in path.name else real
+
+    window = make_window(style="b_swap", engine_factory=factory)
+    result = wait_for_style(qtbot, window, "b_swap")
+    assert np.array_equal(result.stylized, result.frame.image)
+    qtbot.waitUntil(lambda: "device lost" in window.view.message, timeout=3000)
+    press(qtbot, window, Qt.Key.Key_1)  # another style still works
+    result = wait_for_style(qtbot, window, "a_negative")
+    assert np.array_equal(result.stylized, 255 - result.frame.image)
+
+
+def test_settings_are_remembered(qtbot, make_window, gui_prefs: Preferences, gui_clip: Path) -> None:
+    window = make_window(style="b_swap")
+    wait_for_style(qtbot, window, "b_swap")
+    window.controls.strength.setValue(70)
+    window.controls.resolution.setCurrentText("360p")
+    window.close()
+    again = make_window(source=None)  # source, style, strength and size come from the settings
+    assert again.session.source is not None and again.session.source.path == gui_clip
+    assert again.style_menu.current == index_of(again, "b_swap")
+    assert again.controls.strength.value() == 70 and again.processor.size == 360
+    assert gui_prefs.geometry is not None
+
+
+def test_drop_a_file_and_full_screen(qtbot, make_window, gui_clip: Path, tmp_path: Path) -> None:
+    window = make_window(source=None, probe_cameras=False, style="original")
+    assert window.session.source is None and window.stack.currentWidget() is window.no_source
+    copy = tmp_path / "dropped.mp4"
+    copy.write_bytes(gui_clip.read_bytes())
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(copy))])
+    pos = QPointF(50, 50)
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert window.session.source is not None and window.session.source.path == copy
+    wait_for_style(qtbot, window, "original")
+    press(qtbot, window, Qt.Key.Key_F11)
+    assert window.fullscreen_action.isChecked() and not window.controls.isVisible()
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert not window.fullscreen_action.isChecked() and window.controls.isVisible()
+
+
+@pytest.mark.skipif(bool(list_cameras()), reason="this machine has a camera")
+def test_no_camera_says_so_and_offers_a_file(qtbot, make_window) -> None:
+    window = make_window(source=None, probe_cameras=True)
+    qtbot.waitUntil(lambda: "No camera" in window.no_source.label.text(), timeout=5000)
+    assert window.stack.currentWidget() is window.no_source
+    assert window.no_source.button.text().startswith("Open a video file")
+
+
+def test_cli_registers_gui_command() -> None:
+    from app.cli import build_parser
+
+    args = build_parser().parse_args(["gui", "--source", "0", "--style", "x", "--engine", "cpu",
+                                      "--styles-dir", "/tmp"])
+    assert args.command == "gui" and args.source == "0" and args.engine == "cpu"
+    assert args.styles_dir == [Path("/tmp")]
+
+
+class FlakyCamera:
+    """Test double for a webcam that is unplugged after a few frames and comes back."""
+
+    paced = False
+    description = "flaky camera"
+    fps = 100.0
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.opened = 0
+
+    def open(self) -> None:
+        self.opened += 1
+
+    def read(self):
+        from app.gui.sources import SourceLost
+
+        self.reads += 1
+        if 5 <= self.reads < 8:
+            raise SourceLost("flaky camera stopped sending frames")
+        time.sleep(0.01)
+        return np.zeros((48, 64, 3), np.uint8), self.reads / self.fps
+
+    def close(self) -> None:
+        pass
+
+
+def test_lost_camera_is_reported_and_recovers(monkeypatch) -> None:
+    from app.gui import capture
+    from app.gui.capture import CaptureThread
+    from app.gui.mailbox import Mailbox
+
+    monkeypatch.setattr(capture, "RETRY_SECONDS", 0.05)
+    events: list[str] = []
+    box: Mailbox = Mailbox()
+    thread = CaptureThread(FlakyCamera(), box, 1, on_problem=lambda msg, fatal: events.append(f"{fatal}:{msg}"),
+                           on_recovered=lambda: events.append("back"))
+    thread.start()
+    deadline = time.monotonic() + 3
+    while thread.captured < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    thread.stop()
+    thread.join(2)
+    assert events[0] == "False:flaky camera stopped sending frames; retrying…"  # reported once, not fatal
+    assert events[1] == "back" and len(events) == 2
+    assert thread.captured >= 10 and not thread.is_alive()
+
+
+def test_no_display_is_one_line_not_a_crash(monkeypatch, capsys) -> None:
+    import sys
+
+    from app.gui.command import run_gui
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the check is for X11/Wayland")
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    assert run_gui(build_args()) == 2
+    assert "no display found" in capsys.readouterr().err
+
+
+def build_args():
+    from app.cli import build_parser
+
+    return build_parser().parse_args(["gui"])
+
+
+def _record_from(source_path: Path, out: Path, skip: int, frames: int):
+    """Feed ``frames`` frames of a looping file (after ``skip``) straight to a Recorder."""
+    from app.gui.mailbox import Frame, Result
+    from app.gui.recorder import AudioSource, Recorder
+    from app.gui.sources import FileSource
+
+    src = FileSource(source_path)
+    src.open()
+    recorder = Recorder(out, src.fps, AudioSource(src.path, lambda: src.loop_length) if src.has_audio else None)
+    recorder.start()
+    for i in range(skip + frames):
+        image, media_time = src.read()
+        if i >= skip:
+            recorder.submit(Result(Frame(image, time.monotonic(), media_time, i, 1), 255 - image))
+    recorder.stop()
+    assert recorder.join(30)
+    src.close()
+    return recorder.report
+
+
+def test_recording_across_the_loop_seam_keeps_audio_in_step(gui_clip: Path, tmp_path: Path) -> None:
+    report = _record_from(gui_clip, tmp_path / "seam.mp4", skip=45, frames=60)  # 1.5 s .. 3.5 s: one seam
+    assert report.error is None and report.frames == 60
+    info = _probe(report.path)
+    assert info["frames"] == 60 and abs(info["video_seconds"] - 2.0) < 0.05
+    assert abs(info["audio_seconds"] - info["video_seconds"]) < 0.05
+
+
+def test_audio_mp4_cannot_hold_is_left_out_with_a_note(tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    src = tmp_path / "pcm.mkv"
+    with av.open(str(src), "w", format="matroska") as c:
+        v = c.add_stream("libx264", rate=FPS)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = c.add_stream("pcm_s16le", rate=8000)
+        a.layout = "mono"
+        for i in range(15):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 10, np.uint8), format="bgr24")
+            f.pts, f.time_base = i, Fraction(1, FPS)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+        af = av.AudioFrame.from_ndarray(np.zeros((1, 4000), np.int16), format="s16", layout="mono")
+        af.sample_rate, af.pts = 8000, 0
+        c.mux(a.encode(af))
+        c.mux(a.encode(None))
+    report = _record_from(src, tmp_path / "pcm.mp4", skip=0, frames=10)
+    assert report.error is None and "pcm_s16le" in report.note
+    assert _probe(report.path)["audio_streams"] == 0 and _probe(report.path)["frames"] == 10
