@@ -25,4 +25,5 @@ class EngineError(StyleError):
 
     def __init__(self, path: str | Path | None, engine: str, problem: str) -> None:
         self.engine = engine
+        self.reason = problem  # without the "engine ... cannot run here" prefix
         super().__init__(path, f"engine {engine!r} cannot run here: {problem}")

@@ -1,0 +1,43 @@
+"""``stylecam styles``: list the style catalog as a table (torch-free)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_styles_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "styles",
+        help="list the available styles (bundled, your styles folder, --styles-dir)",
+        description="List every style file found: name, title, architecture, notes that matter for "
+        "engines (int8 / fp16 variants), and the file. Broken or foreign files are shown as broken "
+        "with the reason.",
+    )
+    p.add_argument("--styles-dir", type=Path, action="append", default=[], metavar="DIR",
+                   help="another folder of .onnx styles (repeatable; searched first)")
+    p.set_defaults(func=run_styles)
+
+
+def format_table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_styles(args: argparse.Namespace) -> int:
+    from models.catalog import discover, user_styles_dir
+
+    styles = discover(args.styles_dir)
+    if not styles:
+        print(f"no styles found; put .onnx style files in {user_styles_dir()} or pass --styles-dir")
+        return 0
+    rows = []
+    for s in styles:
+        if s.ok:
+            rows.append([s.name, s.title, s.arch, ", ".join([s.source, *s.notes]), str(s.path)])
+        else:
+            rows.append([s.name, f"broken: {s.broken}", "", s.source, str(s.path)])
+    print(format_table(rows, ["name", "title", "architecture", "notes", "file"]))
+    return 0

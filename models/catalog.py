@@ -1,0 +1,121 @@
+"""The style catalog (torch-free): which styles exist, where, and which are broken.
+
+Styles are ``.onnx`` files in three places, searched in this order of precedence when
+names clash: folders given on the command line (``--styles-dir``, source "extra"), the
+user's styles folder (``platformdirs.user_data_dir("stylecam")/styles``, "user"), and the
+styles shipped in ``models/styles/`` ("bundled"). Only metadata is read (a wire-format
+walk, see ``models.style_format``), so listing is instant and needs neither torch nor
+onnx. A broken or foreign file is listed with the reason and never hides the others.
+Variants written by ``stylecam export`` (``x.fp16.onnx``, ``x.int8.xml``) belong to their
+style ``x.onnx`` and are shown as its notes rather than as styles of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models.errors import StyleError
+from models.style_format import read_style_metadata
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "styles"
+SOURCES = ("extra", "user", "bundled")  # precedence order
+
+
+def user_styles_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("stylecam")) / "styles"
+
+
+@dataclass
+class StyleInfo:
+    name: str
+    title: str
+    arch: str
+    path: Path
+    source: str  # "bundled" | "user" | "extra"
+    preview_png: bytes | None = None
+    recipe: dict[str, Any] = field(default_factory=dict)
+    broken: str | None = None  # why the file cannot be used; None when it is fine
+    notes: list[str] = field(default_factory=list)  # engine-relevant: variants, precision
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def _is_variant(path: Path) -> bool:
+    return path.name.endswith(".fp16.onnx") and path.with_name(path.name[: -len(".fp16.onnx")] + ".onnx").is_file()
+
+
+def read_style(path: Path, source: str) -> StyleInfo:
+    """A ``StyleInfo`` for one file; a broken file gives ``broken`` set instead of an error."""
+    try:
+        meta = read_style_metadata(path)
+    except StyleError as e:
+        return StyleInfo(name=path.stem, title="", arch="", path=path, source=source, broken=e.problem)
+    notes = []
+    if meta["precision"] != "fp32":
+        notes.append(meta["precision"])
+    if path.with_name(path.stem + ".int8.xml").is_file():
+        notes.append("OpenVINO int8")
+    if path.with_name(path.stem + ".fp16.onnx").is_file():
+        notes.append("fp16 variant (GPU)")
+    return StyleInfo(
+        name=meta["name"], title=meta["title"], arch=meta["arch"], path=path, source=source,
+        preview_png=meta["preview_png"], recipe=meta["recipe"], notes=notes,
+    )
+
+
+def _folders(extra_dirs: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    return [*((Path(d), "extra") for d in extra_dirs), (user_styles_dir(), "user"), (BUNDLED_DIR, "bundled")]
+
+
+def discover(extra_dirs: Iterable[str | Path] = ()) -> list[StyleInfo]:
+    """Every style file in precedence order (extra, user, bundled), broken ones included."""
+    found: list[StyleInfo] = []
+    seen: set[Path] = set()
+    for folder, source in _folders(extra_dirs):
+        if not folder.is_dir():
+            continue
+        try:
+            files = sorted(p for p in folder.iterdir() if p.suffix == ".onnx" and not p.name.startswith("."))
+        except OSError:
+            continue
+        for path in files:
+            real = path.resolve()
+            if real in seen or _is_variant(path):
+                continue
+            seen.add(real)
+            found.append(read_style(path, source))
+    return found
+
+
+def resolve(name_or_path: str | Path, extra_dirs: Iterable[str | Path] = ()) -> StyleInfo:
+    """A usable style by name (first match in precedence order) or by file path.
+
+    Raises ``StyleError``: for an unknown name it lists the available ones; for a broken
+    file it says why.
+    """
+    text = str(name_or_path)
+    candidate = Path(text).expanduser()
+    if candidate.suffix == ".onnx" or candidate.is_file() or "/" in text or "\\" in text:
+        if not candidate.is_file():
+            raise StyleError(candidate, "no such style file")
+        info = read_style(candidate, "extra")
+        if info.broken:
+            raise StyleError(candidate, info.broken)
+        return info
+    styles = discover(extra_dirs)
+    for info in styles:
+        if info.ok and info.name == text:
+            return info
+    broken = [s for s in styles if not s.ok and s.name == text]
+    if broken:
+        raise StyleError(broken[0].path, broken[0].broken or "broken")
+    names = sorted({s.name for s in styles if s.ok})
+    listing = ", ".join(names) if names else "none found (add .onnx styles to " + str(user_styles_dir()) + ")"
+    raise StyleError(None, f"unknown style {text!r}; available: {listing}")

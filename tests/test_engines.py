@@ -1,0 +1,111 @@
+"""Every engine present here, run on real frames, against the ONNX Runtime CPU reference."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import export_test_photos
+
+from export.verify import compare, psnr
+from models.engines import ENGINE_NAMES, Engine, OpenVinoEngine, OrtEngine, available_engines, open_engine
+from models.errors import EngineError, StyleError
+
+AVAILABLE = available_engines()
+
+
+def real_frames() -> list[tuple[str, np.ndarray]]:
+    """Each test photo at its own size and as an odd-sized crop."""
+    frames = []
+    for name, img in export_test_photos():
+        frames.append((name, img))
+        frames.append((f"{name} 97x131", np.ascontiguousarray(img[:97, :131])))
+    return frames
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_engine_matches_reference_on_real_frames(engine: str, exported_styles: dict) -> None:
+    if engine not in AVAILABLE:
+        pytest.skip(f"engine {engine!r} does not work on this machine (probed: {', '.join(AVAILABLE)})")
+    style = exported_styles["lite"].path
+    ref = OrtEngine(style, "cpu")
+    eng = open_engine(style, engine)
+    assert eng.name == engine and eng.provider
+    for label, frame in real_frames():
+        want, got = ref.run(frame), eng.run(frame)
+        assert got.shape == frame.shape and got.dtype == np.uint8 and got.flags.c_contiguous
+        if engine == "cpu":
+            assert np.array_equal(want, got), label
+        elif "int8" in eng.provider:
+            assert psnr(want, got) > 15, label
+        elif engine in ("tensorrt", "cuda"):  # fp16 on the GPU
+            assert psnr(want, got) > 35, label
+        else:
+            d = compare(want, got, label)
+            assert d.fraction_off <= 0.001 and d.max <= 3, str(d)
+
+
+@pytest.mark.skipif("openvino" not in AVAILABLE, reason="OpenVINO does not work here")
+def test_openvino_fp32_and_int8(exported_styles: dict) -> None:
+    style = exported_styles["lite"].path
+    ref = OrtEngine(style, "cpu")
+    frame = export_test_photos()[1][1]
+    plain = OpenVinoEngine(style, int8=False)
+    assert plain.provider == "OpenVINO CPU f32"
+    d = compare(ref.run(frame), plain.run(frame))
+    assert d.fraction_off <= 0.001, str(d)
+    int8 = OpenVinoEngine(style)  # the .int8.xml next to the style is picked up
+    assert int8.provider == "OpenVINO CPU int8" and int8.model_path.name == "test_lite.int8.xml"
+    assert psnr(ref.run(frame), int8.run(frame)) > 15
+
+
+def test_engine_contract(exported_styles: dict) -> None:
+    eng = open_engine(exported_styles["johnson"].path, "cpu")
+    assert isinstance(eng, Engine) and eng.provider == "CPUExecutionProvider"
+    assert eng.constraints["dynamic_size"] and eng.constraints["min_side"] == 16
+    frame = np.asfortranarray(export_test_photos()[0][1][:33, :47])  # odd, non-contiguous
+    out = eng.run(frame)
+    assert out.shape == (33, 47, 3) and out.flags.c_contiguous
+    with pytest.raises(ValueError, match="uint8 H x W x 3"):
+        eng.run(frame.astype(np.float32))
+    with pytest.raises(ValueError, match="too small"):
+        eng.run(np.zeros((8, 64, 3), np.uint8))
+
+
+def test_auto_picks_a_working_engine_and_says_why(exported_styles: dict) -> None:
+    eng = open_engine(exported_styles["lite"].path)
+    assert eng.name in AVAILABLE
+    if not {"tensorrt", "cuda"} & set(AVAILABLE):
+        assert eng.name in ("openvino", "cpu")
+        assert any(n.startswith("tensorrt:") for n in eng.notes) and any(n.startswith("cuda:") for n in eng.notes)
+    out = eng.run(export_test_photos()[0][1])
+    assert out.dtype == np.uint8
+
+
+@pytest.mark.skipif("cuda" in AVAILABLE, reason="CUDA works here")
+def test_forced_cuda_without_gpu_is_a_clear_error(toy_styles_dir: Path) -> None:
+    with pytest.raises(EngineError, match="engine 'cuda' cannot run here") as e:
+        open_engine(toy_styles_dir / "negative.onnx", "cuda")
+    assert str(toy_styles_dir / "negative.onnx") in str(e.value)
+
+
+def test_broken_and_foreign_files_are_style_errors(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(StyleError, match="not an ONNX model") as e:
+        open_engine(garbage)
+    assert e.value.path == garbage
+    with pytest.raises(StyleError, match="no such file"):
+        open_engine(tmp_path / "missing.onnx")
+    with pytest.raises(ValueError, match="unknown engine"):
+        open_engine(garbage, "metal")
+
+
+def test_runtime_modules_do_not_import_torch() -> None:
+    code = ("import sys, models.engines, models.catalog, models.tensorrt_engine, app.styles_cli; "
+            "models.engines.available_engines(); assert 'torch' not in sys.modules, 'torch imported'; "
+            "assert 'onnx' not in sys.modules, 'onnx imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
