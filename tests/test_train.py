@@ -78,7 +78,9 @@ def test_train_end_to_end_loss_goes_down(tiny_data, style_image, tmp_path):
     assert len(list((tmp_path / "previews").glob("stripes_*.png"))) == 4
     # resume continues from the saved iteration and Adam state
     assert main(_args(style_image, tiny_data, tmp_path, "--iterations", "42", "--resume", str(path))) == 0
-    assert ckpt.read_metadata(path)["iteration"] == 42
+    resumed = ckpt.read_metadata(path)
+    assert resumed["iteration"] == 42
+    assert resumed["earlier_commands"][0]["until_iteration"] == 40
 
 
 def test_unreadable_files_are_skipped_with_a_warning(tiny_data):

@@ -114,6 +114,7 @@ class Trainer:
 
         self.start_iteration = 0
         self.history: list[dict[str, float]] = []
+        self.earlier_commands: list[dict[str, Any]] = []
         optimizer_state: dict[str, torch.Tensor] = {}
         if opts.resume is not None:
             loaded = ckpt.load(opts.resume)
@@ -123,6 +124,10 @@ class Trainer:
             self.net = loaded.net
             self.start_iteration = int(meta.get("iteration", 0))
             self.history = list(meta.get("loss_history", []))
+            # Every run that led here, so a style trained in several sittings (or with a
+            # changed weight part-way) can be reproduced exactly.
+            self.earlier_commands = [*meta.get("earlier_commands", []),
+                                     {"command": meta.get("command", ""), "until_iteration": self.start_iteration}]
             optimizer_state = loaded.optimizer_state
         else:
             self.net = create_model(self.recipe.arch, **self.recipe.arch_config)
@@ -197,6 +202,7 @@ class Trainer:
                        "world_size": self.world, "vgg_convention": self.vgg_convention,
                        "data": str(self.opts.data)},
             "command": self.opts.command,
+            "earlier_commands": self.earlier_commands,
             "iteration": iteration,
             "loss_history": self.history,
             "losses": self.history[-1] if self.history else {},

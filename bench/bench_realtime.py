@@ -1,0 +1,667 @@
+"""Issue 5 in one run: real time without a GPU, side by side with the eager-PyTorch loop.
+
+Prints Markdown tables, every figure measured in this run on this machine:
+
+1. ``stylecam stylize`` end to end (a subprocess, as a user runs it) on a generated
+   640x480, 30 frames/s clip with audio: every bundled style on engine ``auto`` (with
+   the engine and provider it chose) and on each CPU engine forced; frames/s as the
+   command prints it for the file (decode + stylize + encode) and by wall clock
+   (process start, style load and engine choice included); the ratio against the plain
+   per-frame eager-PyTorch ``johnson`` loop (decode -> torch -> encode, strictly in
+   turn) measured here on the same clip. Targets: >= 30 frames/s and >= 40x.
+2. A 1280x720 clip through ``stylecam stylize --size 360`` and ``--size 480``
+   (processing resolution reduced, scaled back). Target: >= 15 frames/s.
+3. The live app: the real PyQt6 window, offscreen, in a process of its own, on a
+   640x480 30 frames/s looping file source, a bundled style on ``auto``; after the
+   warm-up, frames shown and processed per second and capture-to-display latency
+   (mean, 95th percentile) from the app's own counters (``app.gui.stats``).
+   Targets: >= 30 frames/s shown, latency < 100 ms.
+4. int8 drift: PSNR of the OpenVINO int8 IR output against the fp32 ONNX output (ONNX
+   Runtime CPU, the reference) of the same style on held-out photos at 640x480.
+5. Quality guard: the training objective (content + style + TV, the style's own recipe
+   weights, ``training.optimize.PerceptualObjective``) of the shipped CPU version (int8
+   and fp32) on held-out photos, beside a ``johnson`` fp32 net of the same style where
+   one is trained (``models/styles/checkpoints/johnson/<name>.safetensors``). Target:
+   within 15%.
+6. GPU: TensorRT fp16 and ONNX Runtime CUDA at 1280x720 and 1920x1080, only when
+   ``available_engines()`` finds them working; otherwise the table says so and stays empty.
+
+torch is needed only for the baseline loop and the quality guard; without it those
+columns say "not measured".
+
+    python bench/bench_realtime.py                          # everything, bundled styles
+    python bench/bench_realtime.py --styles starry_night    # one style
+    python bench/bench_realtime.py --styles-dir /tmp/x      # styles from another folder
+    python bench/bench_realtime.py --quick                  # smoke run: 1 style, short clips
+
+Not a test: the full run takes several minutes and prints tables. Run it on an
+otherwise idle machine; the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_stylize import _ENGINE, _STEADY, make_clip, torch_loop  # noqa: E402  (after the path is set)
+
+CPU_ENGINES = ("openvino", "cpu")
+GPU_ENGINES = ("tensorrt", "cuda")
+GPU_SIZES = ((1280, 720), (1920, 1080))
+FPS = 30
+NA = "—"
+SECTIONS = ("stylize", "720p", "gui", "int8", "quality", "gpu")
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> None:
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join("---" for _ in headers) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+    print()
+
+
+def f1(x: float | None) -> str:
+    return NA if x is None else f"{x:.1f}"
+
+
+def verdict(ok: bool | None) -> str:
+    return NA if ok is None else ("yes" if ok else "**no**")
+
+
+def heading(text: str) -> None:
+    print(f"\n## {text}\n", flush=True)
+
+
+def log(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+def machine() -> None:
+    model, flags = "unknown", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown":
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8") if f in flags]
+    print("# stylecam real-time benchmark (issue 5)\n")
+    print(f"- CPU: {model}; {usable} usable cores (os.cpu_count {os.cpu_count()}); "
+          f"/proc/cpuinfo flags: {', '.join(isa) or 'none of avx2/avx512'}")
+    try:
+        import openvino as ov
+
+        caps = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        print(f"- OpenVINO {ov.__version__}; CPU plugin capabilities: {', '.join(caps)}")
+    except Exception as e:
+        print(f"- OpenVINO: not available ({type(e).__name__}: {e})")
+    try:
+        import onnxruntime as ort
+
+        print(f"- ONNX Runtime {ort.__version__}; providers built in: {', '.join(ort.get_available_providers())}")
+    except Exception as e:
+        print(f"- ONNX Runtime: not available ({type(e).__name__}: {e})")
+    torch = torch_or_none()
+    print(f"- torch: {torch.__version__ + f', {torch.get_num_threads()} threads' if torch else 'not installed'}")
+    import av
+
+    print(f"- Python {platform.python_version()}, PyAV {av.__version__}, {platform.platform()}")
+    print(f"- load average at start: {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
+          f"(other work on the machine lowers every figure below)")
+
+
+def torch_or_none() -> Any:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+# --------------------------------------------------------------------------- styles
+
+
+def pick_styles(args: argparse.Namespace) -> list[Any]:
+    from models.catalog import discover, resolve
+
+    dirs = args.styles_dir
+    if args.styles:
+        infos = [resolve(n.strip(), dirs) for n in args.styles.split(",") if n.strip()]
+    else:
+        wanted = "extra" if dirs else "bundled"
+        infos = [s for s in discover(dirs) if s.ok and s.source == wanted]
+    return infos[:1] if args.quick else infos
+
+
+# --------------------------------------------------------------------------- stylecam stylize
+
+
+def run_stylize(clip: Path, out: Path, style: str, engine: str, dirs: list[Path], size: int | None = None) -> dict:
+    """One ``stylecam stylize`` process; its printed figure for the file and the wall clock."""
+    cmd = [sys.executable, "-m", "app.cli", "stylize", str(clip), "--style", style, "--engine", engine,
+           "-o", str(out)]
+    for d in dirs:
+        cmd += ["--styles-dir", str(d)]
+    if size:
+        cmd += ["--size", str(size)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out after 900 s"}
+    wall = time.perf_counter() - t0
+    steady, eng = _STEADY.search(proc.stderr), _ENGINE.search(proc.stderr)
+    if proc.returncode != 0 or steady is None:
+        last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        return {"error": last[:100]}
+    frames = int(steady.group(1))
+    return {"frames": frames, "file_fps": float(steady.group(2)), "wall": wall, "wall_fps": frames / wall,
+            "engine": eng.group(1) if eng else "?", "provider": eng.group(2) if eng else "?"}
+
+
+def baseline(clip: Path, tmp: Path, frames: int, checkpoint: Path | None) -> tuple[float | None, int, str]:
+    """Frames/s of the eager-PyTorch per-frame loop on ``clip`` (None without torch)."""
+    torch = torch_or_none()
+    if torch is None:
+        return None, 0, "torch is not installed (pip install -e '.[train]'): the eager-PyTorch loop was not measured"
+    from bench_stylize import load_torch_net
+
+    net, label = load_torch_net(checkpoint)
+    if checkpoint is None:
+        label = "johnson with random weights (speed only: they cost the same arithmetic as trained ones)"
+    n, secs = torch_loop(clip, tmp / "torch_out.mp4", net, frames)
+    del net
+    fps = n / secs if n and secs > 0 else None
+    return fps, n, f"{label}; {n} frame(s) timed after one untimed, torch {torch.__version__}"
+
+
+def section_stylize(args: argparse.Namespace, styles: list[Any], tmp: Path, engines: list[str]) -> dict:
+    heading("1. `stylecam stylize` end to end, 640x480")
+    clip = make_clip(tmp / "clip_640x480.mp4", 640, 480, args.seconds, fps=FPS)
+    log(f"torch loop on {clip.name} ...")
+    base, base_n, label = baseline(clip, tmp, args.torch_frames, args.baseline_checkpoint)
+    print(f"Clip: generated 640x480, {FPS} frames/s, {args.seconds:g} s ({int(args.seconds * FPS)} frames), "
+          f"H.264 + AAC. Baseline: decode -> eager torch -> encode per frame, {label}.\n")
+    forced = [e for e in CPU_ENGINES if e in engines]
+    rows: list[list[Any]] = [["eager-PyTorch loop (baseline)", "torch", "johnson, eager torch fp32",
+                              base_n or NA, f1(base), NA, NA, "1x" if base else NA, NA, NA]]
+    auto: dict[str, dict] = {}
+    for info in styles:
+        for engine in ["auto", *forced]:
+            log(f"stylize {info.name} --engine {engine} ...")
+            r = run_stylize(clip, tmp / f"out_{info.name}_{engine}.mp4", info.name, engine, args.styles_dir)
+            if engine == "auto":
+                auto[info.name] = r
+            if "error" in r:
+                rows.append([info.name, engine, f"failed: {r['error']}", NA, NA, NA, NA, NA, NA, NA])
+                continue
+            ratio = r["file_fps"] / base if base else None
+            rows.append([info.name, engine, f"{r['engine']} ({r['provider']})", r["frames"], f"{r['file_fps']:.1f}",
+                         f"{r['wall_fps']:.1f}", f"{r['wall']:.1f}", NA if ratio is None else f"{ratio:.0f}x",
+                         verdict(r["file_fps"] >= 30), verdict(None if ratio is None else ratio >= 40)])
+    table(["style", "--engine", "engine (provider) it ran", "frames", "fps (file, as printed)",
+           "fps (wall, incl. start-up)", "wall s", "x torch loop", ">= 30 fps", ">= 40x"], rows)
+    print("fps (file): the figure `stylecam stylize` prints for the file (decode + stylize + encode, "
+          "overlapped); fps (wall): frames / wall time of the whole command (interpreter start, style load, "
+          "`auto`'s engine timing included); x torch loop: fps (file) / the baseline's frames/s on the same clip. "
+          "`--engine openvino` runs the int8 IR when one sits next to the style (as for a user); `auto` also "
+          "times OpenVINO f32 and ONNX Runtime and keeps the fastest.")
+    return auto
+
+
+def section_720p(args: argparse.Namespace, styles: list[Any], tmp: Path) -> None:
+    heading("2. 1280x720 source, reduced processing resolution (`stylecam stylize --size PX`, engine auto)")
+    clip = make_clip(tmp / "clip_1280x720.mp4", 1280, 720, args.seconds, fps=FPS)
+    rows = []
+    for info in styles:
+        for px in args.sizes720:
+            log(f"stylize 720p {info.name} --size {px} ...")
+            r = run_stylize(clip, tmp / f"out720_{info.name}_{px}.mp4", info.name, "auto", args.styles_dir, px)
+            if "error" in r:
+                rows.append([info.name, px, f"failed: {r['error']}", NA, NA, NA, NA])
+                continue
+            rows.append([info.name, px, f"{r['engine']} ({r['provider']})", r["frames"], f"{r['file_fps']:.1f}",
+                         f"{r['wall_fps']:.1f}", verdict(r["file_fps"] >= 15)])
+    print(f"Clip: generated 1280x720, {FPS} frames/s, {args.seconds:g} s, H.264 + AAC; output at 1280x720.\n")
+    table(["style", "--size", "engine (provider)", "frames", "fps (file)", "fps (wall)", ">= 15 fps"], rows)
+
+
+# --------------------------------------------------------------------------- the live app
+
+
+def gui_worker(spec: dict) -> int:
+    """Runs in its own process: the real window, offscreen, on a looping file; prints JSON."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt6.QtCore import QEventLoop, QSettings, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from app.gui.settings import Preferences
+    from app.gui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(["stylecam-bench"])
+    tmp = Path(spec["tmp"])
+    prefs = Preferences(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
+
+    def wait(cond: Any, seconds: float) -> bool:
+        """Run the event loop until ``cond()`` or ``seconds`` pass (no busy polling)."""
+        if cond():
+            return True
+        deadline = time.monotonic() + seconds
+        loop, timer = QEventLoop(), QTimer()
+        timer.setInterval(50)
+        timer.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() > deadline else None)
+        timer.start()
+        loop.exec()
+        timer.stop()
+        return bool(cond())
+
+    errors: list[str] = []
+    t_start = time.monotonic()
+    win = MainWindow(prefs, source=spec["clip"], style=spec["style"], engine="auto",
+                     styles_dirs=spec["dirs"], output_dir=tmp / "out", probe_cameras=False)
+    win.session.processingError.connect(errors.append)
+    win.show()
+    s, style = win.session, spec["style"]
+    ok = wait(lambda: win.last_result is not None and win.last_result.style == style, spec["start_timeout"])
+    result: dict[str, Any] = {"first_frame_s": time.monotonic() - t_start}
+    if not ok:
+        win._update_status()
+        result["error"] = f"no stylized frame within {spec['start_timeout']} s; status: {win.status_label.text()}"
+        win.close()
+        print("GUI-RESULT " + json.dumps(result), flush=True)
+        return 1
+
+    def prefetched() -> bool:  # the other styles are opened in the background after the first
+        loader, eng = win.switcher.loader, win.switcher.auto_resolved or "auto"
+        return all(loader.cached(i.path, eng) is not None or (str(i.path), eng) in loader._failures
+                   for i in win.style_menu.styles if i.ok)
+
+    wait(prefetched, spec["start_timeout"])
+    wait(lambda: False, spec["warmup"])
+
+    latencies: list[float] = []
+    add = s.latency.add
+
+    def record(seconds: float, now: float | None = None) -> None:
+        latencies.append(seconds)
+        add(seconds, now)
+
+    s.latency.add = record
+    w = s.worker
+    start = (s.shown.total, w.processed.total, s.captured, s.frames.dropped, w.busy_seconds, time.monotonic())
+    wait(lambda: False, spec["seconds"])
+    end = (s.shown.total, w.processed.total, s.captured, s.frames.dropped, w.busy_seconds, time.monotonic())
+    s.latency.add = add
+    secs = end[5] - start[5]
+    processed = end[1] - start[1]
+    win._update_status()
+    eng = win.switcher.active_engine
+    lat = sorted(latencies)
+    result.update({
+        "seconds": secs,
+        "shown_fps": (end[0] - start[0]) / secs,
+        "processed_fps": processed / secs,
+        "captured_fps": (end[2] - start[2]) / secs,
+        "dropped": end[3] - start[3],
+        "busy_ms": (end[4] - start[4]) / processed * 1000 if processed else None,
+        "latency_mean_ms": statistics.fmean(lat) * 1000 if lat else None,
+        "latency_p95_ms": lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] * 1000 if lat else None,
+        "latency_n": len(lat),
+        "engine": f"{eng.name} ({eng.provider})" if eng is not None else "original (no engine)",
+        "engine_label": win.controls.engine_label.text().strip(),
+        "status": win.status_label.text(),
+        "resolution": win.controls.resolution.currentText(),
+        "errors": errors[:3],
+    })
+    win.close()
+    app.processEvents()
+    print("GUI-RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+def section_gui(args: argparse.Namespace, styles: list[Any], tmp: Path) -> None:
+    heading("3. Live app at 640x480 (the real PyQt6 window, offscreen, engine auto)")
+    info = styles[0]
+    clip = tmp / "clip_640x480.mp4"
+    if not clip.is_file():
+        clip = make_clip(clip, 640, 480, args.seconds, fps=FPS)
+    gui_tmp = tmp / "gui"
+    gui_tmp.mkdir(exist_ok=True)
+    spec = {"clip": str(clip), "style": info.name, "dirs": [str(d) for d in args.styles_dir], "tmp": str(gui_tmp),
+            "start_timeout": 120.0, "warmup": args.gui_warmup, "seconds": args.gui_seconds}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    log(f"live app on {clip.name}, style {info.name} ...")
+    try:
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--gui-worker", json.dumps(spec)],
+                              cwd=ROOT, capture_output=True, text=True, env=env,
+                              timeout=spec["start_timeout"] * 2 + args.gui_warmup + args.gui_seconds + 60)
+        line = next((x for x in proc.stdout.splitlines() if x.startswith("GUI-RESULT ")), None)
+        r = json.loads(line[len("GUI-RESULT "):]) if line else {
+            "error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1][:200]}
+    except subprocess.TimeoutExpired:
+        r = {"error": "the app did not finish in time"}
+    print(f"Source: the 640x480 {FPS} frames/s clip of section 1, looping, paced to real time by the app's capture "
+          f"thread; style {info.name}; warm-up {args.gui_warmup:g} s after the first stylized frame (and after "
+          f"the other styles' background loading), then {args.gui_seconds:g} s measured.\n")
+    if "error" in r:
+        table(["style", "engine (provider)", "shown fps", "processed fps", "latency mean ms", "latency p95 ms"],
+              [[info.name, f"failed: {r['error']}", NA, NA, NA, NA]])
+        return
+    table(["style", "engine it chose (app shows)", "processing res.", "captured fps", "processed fps",
+           "shown fps", "stale frames dropped", "inference ms/frame", "latency mean ms", "latency p95 ms",
+           ">= 30 fps shown", "mean < 100 ms", "p95 < 100 ms"],
+          [[info.name, f"{r['engine']} (\"{r['engine_label']}\")", r["resolution"], f1(r["captured_fps"]),
+            f1(r["processed_fps"]), f1(r["shown_fps"]), r["dropped"], f1(r["busy_ms"]), f1(r["latency_mean_ms"]),
+            f1(r["latency_p95_ms"]), verdict(r["shown_fps"] >= 30),
+            verdict(None if r["latency_mean_ms"] is None else r["latency_mean_ms"] < 100),
+            verdict(None if r["latency_p95_ms"] is None else r["latency_p95_ms"] < 100)]])
+    print(f"Counters of the app itself over {r['seconds']:.1f} s: shown = results taken for the screen "
+          f"(`LiveSession.shown`), processed = the inference thread's frames (`InferenceWorker.processed`), "
+          f"latency = capture time to the moment the GUI thread takes the frame to paint it "
+          f"(`LiveSession.latency`, {r['latency_n']} frames); inference ms/frame = the worker's busy time / "
+          f"frames. First stylized frame {r['first_frame_s']:.1f} s after the window was created.")
+    print(f"Status bar at the end: `{r['status']}`")
+    if r["errors"]:
+        print(f"Engine errors reported by the app: {'; '.join(r['errors'])}")
+
+
+# --------------------------------------------------------------------------- int8 drift and quality
+
+
+def heldout_frames(args: argparse.Namespace, h: int, w: int) -> list[tuple[str, np.ndarray]]:
+    from export.images import fit, load_images
+
+    return [(name, fit(img, h, w)) for name, img in load_images(args.heldout, args.photos, long_side=1280)]
+
+
+def stylize_all(args: argparse.Namespace, styles: list[Any], photos: list[tuple[str, np.ndarray]]) -> dict:
+    """Per style: fp32 (ONNX Runtime CPU) and int8 (OpenVINO IR) outputs on every photo."""
+    from models.engines import OpenVinoEngine, OrtEngine, int8_ir_path
+
+    outs: dict[str, dict] = {}
+    for info in styles:
+        fp32 = OrtEngine(info.path, "cpu")
+        o: dict[str, Any] = {"fp32": [fp32.run(img) for _, img in photos], "int8": None, "int8_note": ""}
+        fp32.close()
+        if not int8_ir_path(info.path).is_file():
+            o["int8_note"] = f"no int8 IR ({int8_ir_path(info.path).name})"
+        else:
+            try:
+                int8 = OpenVinoEngine(info.path, int8=True)
+                o["int8"] = [int8.run(img) for _, img in photos]
+                int8.close()
+            except Exception as e:
+                o["int8_note"] = f"int8 failed: {type(e).__name__}: {e}"[:100]
+        outs[info.name] = o
+    return outs
+
+
+def section_int8(styles: list[Any], photos: list, outs: dict) -> None:
+    from export.verify import psnr
+
+    heading("4. int8 drift: OpenVINO int8 IR vs fp32 ONNX of the same style")
+    rows = []
+    for info in styles:
+        o = outs[info.name]
+        if o["int8"] is None:
+            rows.append([info.name, len(photos), o["int8_note"], NA, NA])
+            continue
+        values = [psnr(a, b) for a, b in zip(o["fp32"], o["int8"], strict=True)]
+        finite = [v for v in values if np.isfinite(v)]
+        mean = f"{statistics.fmean(finite):.2f}" if finite else "inf (identical)"
+        rows.append([info.name, len(photos), "int8 IR vs ONNX Runtime CPU fp32", mean, f"{min(values):.2f}"])
+    print(f"Held-out photos from {args_heldout_label(photos)}, fitted (cover + centre crop) to 640x480.\n")
+    table(["style", "photos", "compared", "PSNR mean dB", "PSNR min dB"], rows)
+
+
+def args_heldout_label(photos: list) -> str:
+    return f"{len(photos)} photos ({', '.join(n for n, _ in photos[:3])}{', ...' if len(photos) > 3 else ''})"
+
+
+def section_quality(args: argparse.Namespace, styles: list[Any], photos: list, outs: dict, auto: dict) -> None:
+    heading("5. Quality guard: perceptual loss (content + style + TV, each style's recipe weights)")
+    torch = torch_or_none()
+    if torch is None:
+        print("torch is not installed (pip install -e '.[train]'): the quality guard was not measured.\n")
+        table(["style", "lite int8", "lite fp32", "johnson fp32", "ratio"], [[i.name, NA, NA, NA, NA] for i in styles])
+        return
+    import cv2
+
+    from models.checkpoint import load
+    from training.data import read_rgb, resize_long_side, to_tensor
+    from training.optimize import PerceptualObjective
+    from training.recipe import PAPER
+    from training.vgg import load_vgg16
+
+    def rgb_t(bgr: np.ndarray) -> Any:
+        return to_tensor(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+    layers = set()
+    for info in styles:
+        r = info.recipe
+        layers |= {r.get("content_layer", PAPER.content_layer), *r.get("style_layers", PAPER.style_layers)}
+    vgg = load_vgg16(sorted(layers))
+    rows = []
+    for info in styles:
+        r = info.recipe
+        log(f"quality guard {info.name} ...")
+        weights = (float(r.get("content_weight", PAPER.content_weight)), float(r.get("style_weight", PAPER.style_weight)),
+                   float(r.get("tv_weight", PAPER.tv_weight)))
+        painting = args.paintings / str(r.get("style_image") or "")
+        style_rgb = read_rgb(painting) if r.get("style_image") and painting.is_file() else None
+        if style_rgb is None:
+            rows.append([info.name, len(photos), NA, f"painting {painting.name or '?'} not found", NA, NA, NA, NA, NA])
+            continue
+        style_t = to_tensor(resize_long_side(style_rgb, int(r.get("style_size", PAPER.style_size))))
+        jpath = args.johnson_dir / f"{info.name}.safetensors"
+        jnet = load(jpath).net.eval() if jpath.is_file() else None
+        o = outs[info.name]
+        sums: dict[str, list[float]] = {"int8": [], "fp32": [], "johnson": []}
+        with torch.inference_mode():
+            for i, (_, img) in enumerate(photos):
+                content = rgb_t(img)
+                obj = PerceptualObjective(vgg, content, style_t, weights,
+                                          content_layer=r.get("content_layer", PAPER.content_layer),
+                                          style_layers=tuple(r.get("style_layers", PAPER.style_layers)))
+                sums["fp32"].append(float(obj(rgb_t(o["fp32"][i]))))
+                if o["int8"] is not None:
+                    sums["int8"].append(float(obj(rgb_t(o["int8"][i]))))
+                if jnet is not None:  # quantised to 8 bits like every shipped output
+                    y = jnet(content).clamp(0, 1).mul(255).round().div(255)
+                    sums["johnson"].append(float(obj(y)))
+        mean = {k: statistics.fmean(v) if v else None for k, v in sums.items()}
+        a = auto.get(info.name, {})
+        shipped = "int8" if "int8" in a.get("provider", "") else ("fp32" if "provider" in a else None)
+        john = mean["johnson"]
+        ratio = {k: (mean[k] / john if mean[k] is not None and john else None) for k in ("int8", "fp32")}
+        pick = ratio.get(shipped) if shipped else None
+        rows.append([
+            info.name, len(photos), f"{weights[0]:g} / {weights[1]:g} / {weights[2]:g}",
+            f"{mean['int8']:.4g}" if mean["int8"] is not None else o["int8_note"],
+            f"{mean['fp32']:.4g}",
+            f"{john:.4g}" if john is not None else "johnson reference not trained",
+            NA if ratio["int8"] is None else f"{ratio['int8']:.3f}",
+            NA if ratio["fp32"] is None else f"{ratio['fp32']:.3f}",
+            f"{shipped}: {verdict(None if pick is None else pick <= 1.15)}" if shipped else "auto not measured",
+        ])
+    h, w = args.quality_hw
+    print(f"Mean total loss over {args_heldout_label(photos)} at {w}x{h}; VGG16 from `{getattr(vgg, 'source', '?')}`; "
+          f"style targets from the recipe's painting in {args.paintings} at its style_size. Outputs are 8-bit "
+          f"frames as shipped: lite fp32 = ONNX Runtime CPU, lite int8 = OpenVINO int8 IR, johnson = eager torch "
+          f"fp32 from {args.johnson_dir}/<name>.safetensors, rounded to 8 bits. Lower is better.\n")
+    table(["style", "photos", "weights c / s / tv", "lite int8", "lite fp32", "johnson fp32", "int8 / johnson",
+           "fp32 / johnson", "what auto runs: within 15%"], rows)
+
+
+# --------------------------------------------------------------------------- GPU
+
+
+def section_gpu(args: argparse.Namespace, styles: list[Any], engines: list[str], tmp: Path) -> None:
+    heading("6. GPU: TensorRT fp16 and ONNX Runtime CUDA")
+    headers = ["engine", "provider", "style", "size", "engine ms/frame", "engine fps", "stylize fps (file)"]
+    gpus = [e for e in GPU_ENGINES if e in engines]
+    if not gpus:
+        print("no GPU on this machine (`available_engines()` found neither tensorrt nor cuda working); "
+              "nothing measured.\n")
+        table(headers, [[e, "no GPU on this machine", "", f"{w}x{h}", "", "", ""] for e in GPU_ENGINES
+                        for w, h in GPU_SIZES])
+        return
+    from export.images import fit, gradient, load_images
+    from models.engines import open_engine
+
+    info = styles[0]
+    photos = load_images(args.heldout, 1, long_side=1920)
+    src = photos[0][1] if photos else gradient(1080, 1920)
+    rows = []
+    for w, h in GPU_SIZES:
+        clip = make_clip(tmp / f"clip_{w}x{h}.mp4", w, h, args.seconds, fps=FPS)
+        frame = fit(src, h, w)
+        for name in GPU_ENGINES:
+            if name not in gpus:
+                rows.append([name, "not working here", info.name, f"{w}x{h}", "", "", ""])
+                continue
+            log(f"gpu {name} {w}x{h} ...")
+            try:
+                eng = open_engine(info.path, name)
+                for _ in range(5):
+                    eng.run(frame)
+                times = []
+                for _ in range(args.gpu_runs):
+                    t = time.perf_counter()
+                    eng.run(frame)
+                    times.append(time.perf_counter() - t)
+                provider = eng.provider
+                eng.close()
+                ms = statistics.median(times) * 1000
+            except Exception as e:
+                rows.append([name, f"failed: {type(e).__name__}: {e}"[:100], info.name, f"{w}x{h}", NA, NA, NA])
+                continue
+            r = run_stylize(clip, tmp / f"gpu_{name}_{w}x{h}.mp4", info.name, name, args.styles_dir)
+            rows.append([name, provider, info.name, f"{w}x{h}", f"{ms:.2f}", f"{1000 / ms:.0f}",
+                         f"failed: {r['error']}" if "error" in r else f"{r['file_fps']:.1f}"])
+    table(headers, rows)
+    print(f"engine ms/frame: median of {args.gpu_runs} runs after 5 warm-up runs on a held-out photo "
+          "(frame in, frame out, uint8 BGR); stylize fps: the command's figure for a generated clip.")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="Sections: " + ", ".join(SECTIONS))
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: first style only, 1 s clips, 1 torch frame, 1 photo, short live-app run")
+    ap.add_argument("--styles", help="comma-separated style names or files (default: every bundled style)")
+    ap.add_argument("--styles-dir", type=Path, action="append", default=[], metavar="DIR",
+                    help="take the styles from this folder instead of models/styles (repeatable)")
+    ap.add_argument("--seconds", type=float, help="length of the generated clips (default 4, quick 1)")
+    ap.add_argument("--torch-frames", type=int, help="frames the eager-torch loop times (default 5, quick 1)")
+    ap.add_argument("--baseline-checkpoint", type=Path, help="johnson checkpoint for the torch loop "
+                    "(default: random weights, which cost the same)")
+    ap.add_argument("--sizes720", default="360,480", help="--size values for the 1280x720 clip")
+    ap.add_argument("--gui-seconds", type=float, help="live app: seconds measured (default 5, quick 2)")
+    ap.add_argument("--gui-warmup", type=float, help="live app: warm-up seconds (default 3, quick 1)")
+    ap.add_argument("--heldout", type=Path, default=ROOT / "runs" / "photos_heldout", help="held-out photos")
+    ap.add_argument("--photos", type=int, help="held-out photos used (default 10, quick 1)")
+    ap.add_argument("--quality-size", default="640x480", help="WxH the quality guard and int8 drift use")
+    ap.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings",
+                    help="folder of the style paintings named in each style's recipe")
+    ap.add_argument("--johnson-dir", type=Path, default=ROOT / "models" / "styles" / "checkpoints" / "johnson",
+                    help="johnson checkpoints <name>.safetensors for the quality guard")
+    ap.add_argument("--gpu-runs", type=int, default=50, help="timed runs per GPU engine and size")
+    ap.add_argument("--skip", default="", help="comma-separated sections to leave out")
+    args = ap.parse_args(argv)
+    q = args.quick
+    args.seconds = args.seconds or (1.0 if q else 4.0)
+    args.torch_frames = args.torch_frames or (1 if q else 5)
+    args.gui_seconds = args.gui_seconds or (2.0 if q else 5.0)
+    args.gui_warmup = args.gui_warmup if args.gui_warmup is not None else (1.0 if q else 3.0)
+    args.photos = args.photos or (1 if q else 10)
+    args.sizes720 = [int(v) for v in args.sizes720.split(",") if v.strip()]
+    w, h = (int(v) for v in args.quality_size.lower().split("x"))
+    args.quality_hw = (h, w)
+    args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    unknown = args.skip - set(SECTIONS)
+    if unknown:
+        ap.error(f"--skip: unknown sections {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--gui-worker"]:
+        return gui_worker(json.loads(argv[1]))
+    args = parse_args(argv)
+    started = time.perf_counter()
+    machine()
+    from models.engines import available_engines
+
+    engines = available_engines()
+    print(f"- engines working here: {', '.join(engines)}")
+    styles = pick_styles(args)
+    if not styles:
+        where = ", ".join(map(str, args.styles_dir)) or "models/styles/"
+        print(f"\nno usable styles in {where}: export the bundled styles first "
+              "(stylecam export CKPT -o models/styles/NAME.onnx --int8 --calibration runs/photos_train) "
+              "or pass --styles-dir / --styles")
+        return 2
+    print(f"- styles: {', '.join(f'{s.name} ({s.arch}, {s.path})' for s in styles)}"
+          + ("  [--quick: smoke run, figures from tiny samples]" if args.quick else ""))
+    auto: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="stylecam-rt-") as tmp_name:
+        tmp = Path(tmp_name)
+        if "stylize" not in args.skip:
+            auto = section_stylize(args, styles, tmp, engines)
+        if "720p" not in args.skip:
+            section_720p(args, styles, tmp)
+        if "gui" not in args.skip:
+            section_gui(args, styles, tmp)
+        if {"int8", "quality"} - args.skip:
+            h, w = args.quality_hw
+            log("stylizing held-out photos (fp32 and int8) ...")
+            photos = heldout_frames(args, h, w)
+            outs = stylize_all(args, styles, photos)
+            if "int8" not in args.skip:
+                if (h, w) == (480, 640):
+                    section_int8(styles, photos, outs)
+                else:
+                    drift_photos = heldout_frames(args, 480, 640)
+                    section_int8(styles, drift_photos, stylize_all(args, styles, drift_photos))
+            if "quality" not in args.skip:
+                section_quality(args, styles, photos, outs, auto)
+        if "gpu" not in args.skip:
+            section_gpu(args, styles, engines, tmp)
+    print(f"\nTotal {time.perf_counter() - started:.0f} s; load average at the end: "
+          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
