@@ -61,13 +61,13 @@ def index_of(window: MainWindow, name: str) -> int:
     return index
 
 
-def wait_for_style(qtbot, window: MainWindow, name: str, timeout: int = 5000):
+def wait_for_style(qtbot, window: MainWindow, name: str, timeout: int = 15000):
     """Waits until a frame processed by ``name`` is on screen; returns its result."""
     qtbot.waitUntil(lambda: window.last_result is not None and window.last_result.style == name, timeout=timeout)
     return window.last_result
 
 
-def fresh_result(qtbot, window: MainWindow, timeout: int = 3000):
+def fresh_result(qtbot, window: MainWindow, timeout: int = 10000):
     """A result produced after this call (settings changed before it are in effect)."""
     start = time.monotonic()
     qtbot.waitUntil(lambda: window.last_result is not None and window.last_result.frame.captured_at > start,
@@ -84,7 +84,7 @@ def test_frames_arrive_stylized_with_status(qtbot, make_window) -> None:
     result = wait_for_style(qtbot, window, "a_negative")
     assert result.frame.image.shape == (480, 640, 3)
     assert np.array_equal(result.stylized, 255 - result.frame.image)  # strength 1, 480p: exact
-    qtbot.waitUntil(lambda: window.session.shown.total >= 15, timeout=5000)
+    qtbot.waitUntil(lambda: window.session.shown.total >= 15, timeout=15000)
     window._update_status()
     status = window.status_label.text()
     for part in ("shown", "processed", "latency", "640×480 @ 480p", "cpu (CPUExecutionProvider)"):
@@ -112,7 +112,7 @@ def test_switch_styles_by_menu_and_keys(qtbot, make_window) -> None:
     window = make_window(style="a_negative")
     wait_for_style(qtbot, window, "a_negative")
     swap = window.style_menu.styles[index_of(window, "b_swap") - 1]
-    qtbot.waitUntil(lambda: window.switcher.loader.cached(swap.path, "cpu") is not None, timeout=5000)  # prefetched
+    qtbot.waitUntil(lambda: window.switcher.loader.cached(swap.path, "cpu") is not None, timeout=15000)  # prefetched
     window.style_menu.actions[index_of(window, "b_swap")].trigger()  # the menu
     assert window.switcher.running == index_of(window, "b_swap")  # instant: no load to wait for
     result = wait_for_style(qtbot, window, "b_swap")
@@ -196,7 +196,7 @@ def test_strength_slider_preserve_colours_and_split_view(qtbot, make_window) -> 
 def test_snapshot_writes_the_stylized_frame(qtbot, make_window, tmp_path: Path) -> None:
     window = make_window(style="a_negative")
     wait_for_style(qtbot, window, "a_negative")
-    with qtbot.waitSignal(window.relay.snapshot, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.relay.snapshot, timeout=15000) as blocker:
         result = window.last_result
         path = window.snapshot()
     assert blocker.args == [str(path), ""]
@@ -324,7 +324,7 @@ def test_failing_engine_and_broken_file_are_reported_not_fatal(qtbot, make_windo
     captured = window.session.captured
     assert not window.open_source(bad)
     assert "broken.mp4" in window.view.message
-    qtbot.waitUntil(lambda: window.session.captured > captured + 5, timeout=3000)  # old source still plays
+    qtbot.waitUntil(lambda: window.session.captured > captured + 5, timeout=10000)  # old source still plays
 
 
 class FailingEngine(SlowEngine):
@@ -342,7 +342,7 @@ def test_engine_failing_on_frames_shows_the_original_and_says_why(qtbot, make_wi
     window = make_window(style="b_swap", engine_factory=factory)
     result = wait_for_style(qtbot, window, "b_swap")
     assert np.array_equal(result.stylized, result.frame.image)
-    qtbot.waitUntil(lambda: "device lost" in window.view.message, timeout=3000)
+    qtbot.waitUntil(lambda: "device lost" in window.view.message, timeout=10000)
     press(qtbot, window, Qt.Key.Key_1)  # another style still works
     result = wait_for_style(qtbot, window, "a_negative")
     assert np.array_equal(result.stylized, 255 - result.frame.image)
@@ -386,7 +386,7 @@ def test_drop_a_file_and_full_screen(qtbot, make_window, gui_clip: Path, tmp_pat
 @pytest.mark.skipif(bool(list_cameras()), reason="this machine has a camera")
 def test_no_camera_says_so_and_offers_a_file(qtbot, make_window) -> None:
     window = make_window(source=None, probe_cameras=True)
-    qtbot.waitUntil(lambda: "No camera" in window.no_source.label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "No camera" in window.no_source.label.text(), timeout=15000)
     assert window.stack.currentWidget() is window.no_source
     assert window.no_source.button.text().startswith("Open a video file")
 
