@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import platform
 import signal
-import threading
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
