@@ -32,9 +32,15 @@ def gui_prefs(tmp_path: Path) -> Preferences:
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path: Path, gui_clip: Path, gui_styles_dir: Path, gui_prefs: Preferences):
+def make_window(qtbot, tmp_path: Path, gui_clip: Path, gui_styles_dir: Path, gui_prefs: Preferences, monkeypatch):
     """Opens windows on the test clip (engine cpu, toy styles, output in tmp_path/out) and
-    closes them after the test, so no thread outlives it."""
+    closes them after the test, so no thread outlives it. Only the toy styles are in the
+    menu: the bundled and user folders point at empty folders, so key positions are fixed."""
+    import models.catalog
+
+    (tmp_path / "no_styles").mkdir()
+    monkeypatch.setattr(models.catalog, "BUNDLED_DIR", tmp_path / "no_styles")
+    monkeypatch.setattr(models.catalog, "user_styles_dir", lambda: tmp_path / "no_styles")
     windows: list[MainWindow] = []
 
     def make(prefs: Preferences | None = None, **kw) -> MainWindow:
