@@ -280,6 +280,10 @@ def temporary_sibling(final: Path) -> Path:
     """
     fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".tmp{final.suffix}")
     os.close(fd)
+    # mkstemp makes the file private (0600); an output should get the usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
     return Path(name)
 
 
