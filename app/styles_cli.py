@@ -40,4 +40,5 @@ def run_styles(args: argparse.Namespace) -> int:
         else:
             rows.append([s.name, f"broken: {s.broken}", "", s.source, str(s.path)])
     print(format_table(rows, ["name", "title", "architecture", "notes", "file"]))
+    print(f"\nyour styles folder: {user_styles_dir()}")
     return 0
