@@ -13,7 +13,7 @@ _REGISTRY: dict[str, Callable[..., Any]] = {}
 
 
 def register(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Class decorator: make an architecture available to ``create_model(name)``."""
+    """Decorator: make an architecture factory available to ``create_model(name)``."""
 
     def add(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:

@@ -254,7 +254,7 @@ class Trainer:
                 it += 1
                 images += x.shape[0] * self.world
                 for k in TERMS:
-                    window[k] += float(terms[k])
+                    window[k] += float(terms[k].detach())
                 window_n += 1
                 if bar is not None:
                     rate = images / (time.perf_counter() - t0)
