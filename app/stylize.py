@@ -106,6 +106,9 @@ def add_stylize_parser(sub: argparse._SubParsersAction) -> None:
                    help="keep the original colours, transfer only luminance (Gatys et al. 2016)")
     p.add_argument("--size", type=_positive, metavar="PX",
                    help="stylize with the short side at PX pixels, then scale back (faster)")
+    p.add_argument("--full-net", action="store_true",
+                   help="on a CPU, run the style's full net even where it has a real-time CPU version "
+                   "(<style>.cpu.onnx; slower, closer to the original training)")
     p.add_argument("--styles-dir", type=Path, action="append", default=[], metavar="DIR",
                    help="another folder of style files (repeatable)")
     p.add_argument("--crf", type=_crf, default=18, help="H.264 quality: lower is better and bigger")
@@ -272,11 +275,11 @@ def run_job(job: Job, processor: FrameProcessor, crf: int, preset: str = "superf
     print(f"{job.source} -> {job.output} ({result.frames} frames, {fps:.1f} frames/s)", file=sys.stderr, flush=True)
 
 
-def _open_style(style: Any, engine: str) -> Any:
+def _open_style(style: Any, engine: str, full_net: bool = False) -> Any:
     from models.engines import open_engine
 
-    eng = open_engine(style.path, engine)
-    print(f"{PROG}: style {style.name!r} on engine {eng.name} ({eng.provider})", file=sys.stderr, flush=True)
+    eng = open_engine(style.path, engine, full_net=full_net)
+    print(f"{PROG}: style {style.name!r} on engine {eng.name} ({eng.label})", file=sys.stderr, flush=True)
     return eng
 
 
@@ -325,7 +328,7 @@ def _run(args: argparse.Namespace) -> int:
         if not todo:
             break
         try:
-            engine = _open_style(style, args.engine)
+            engine = _open_style(style, args.engine, args.full_net)
         except StyleError as e:
             error(str(e))
             failed += len(todo)

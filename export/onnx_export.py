@@ -54,9 +54,24 @@ class FrameModule(nn.Module):
         # a channel flip exports as a reverse Slice that cost ~7 ms a 640x480 frame on CPUs.
         x = frame.to(self.dtype) / 255.0
         x = x.permute(2, 0, 1).unsqueeze(0)  # HWC -> NCHW (channels stay BGR)
+        if getattr(self.net, "subpixel_output", False):
+            return self._from_subpixels(x, frame.shape[0], frame.shape[1])
         y = self.net(x).to(torch.float32)
         y = torch.clamp(torch.round(y * 255.0), 0.0, 255.0).to(torch.uint8)
         return y.squeeze(0).permute(1, 2, 0)  # NCHW -> HWC
+
+    def _from_subpixels(self, x: torch.Tensor, height: Any, width: Any) -> torch.Tensor:
+        """Round and cast the s*s sub-pixel planes at their own (low) resolution, then
+        do the pixel shuffle and the NCHW -> HWC change as one byte rearrangement: on a
+        CPU the full-resolution float shuffle and transpose cost more than the net's
+        last convolutions (measured at 640x480 with OpenVINO)."""
+        s = self.net.shuffle
+        y = self.net.forward_subpixels(x).to(torch.float32)
+        y = torch.clamp(torch.round(y * 255.0), 0.0, 255.0).to(torch.uint8)
+        h2, w2 = y.shape[-2], y.shape[-1]
+        # channel c*s*s + i*s + j holds pixel (h*s + i, w*s + j) of colour c (pixel_shuffle's order)
+        y = y.reshape(3, s, s, h2, w2).permute(3, 1, 4, 2, 0).reshape(h2 * s, w2 * s, 3)
+        return y[:height, :width]
 
 
 def _conv_of(layer: nn.Module) -> nn.Conv2d:
@@ -69,12 +84,25 @@ def fold_channel_swap(net: nn.Module) -> nn.Module:
     channels and the last convolution's output channels are reversed. Exact, free."""
     net = copy.deepcopy(net)
     first = _conv_of(net.enc1)
-    last = _conv_of(net.smooth if getattr(net, "shuffle", 1) > 1 else net.out)
     with torch.no_grad():
         first.weight.copy_(first.weight.flip(1))
+        if getattr(net, "subpixel_output", False):
+            _reverse_colour_blocks(net)
+            return net
+        last = _conv_of(net.smooth if getattr(net, "shuffle", 1) > 1 else net.out)
         last.weight.copy_(last.weight.flip(0))
         last.bias.copy_(last.bias.flip(0))
     return net
+
+
+def _reverse_colour_blocks(net: nn.Module) -> None:
+    """RGB -> BGR for a net whose output is 3 blocks of s*s sub-pixel planes: the blocks
+    (not the planes inside them) of the last 1x1 convolution's outputs are reversed."""
+    last = _conv_of(net.smooth)
+    n = last.weight.shape[0] // 3
+    order = torch.cat([torch.arange(b * n, (b + 1) * n) for b in (2, 1, 0)])
+    last.weight.copy_(last.weight[order])
+    last.bias.copy_(last.bias[order])
 
 
 @dataclass

@@ -6,8 +6,9 @@ user's styles folder (``platformdirs.user_data_dir("stylecam")/styles``, "user")
 styles shipped in ``models/styles/`` ("bundled"). Only metadata is read (a wire-format
 walk, see ``models.style_format``), so listing is instant and needs neither torch nor
 onnx. A broken or foreign file is listed with the reason and never hides the others.
-Variants written by ``stylecam export`` (``x.fp16.onnx``, ``x.int8.xml``) belong to their
-style ``x.onnx`` and are shown as its notes rather than as styles of their own.
+Variants written by ``stylecam export`` (``x.fp16.onnx``, ``x.int8.xml``, and the
+real-time CPU version ``x.cpu.onnx`` with its ``x.cpu.int8.xml``) belong to their style
+``x.onnx`` and are shown as its notes rather than as styles of their own.
 """
 
 from __future__ import annotations
@@ -47,8 +48,12 @@ class StyleInfo:
         return self.broken is None
 
 
+VARIANT_SUFFIXES = (".fp16.onnx", ".cpu.onnx")
+
+
 def _is_variant(path: Path) -> bool:
-    return path.name.endswith(".fp16.onnx") and path.with_name(path.name[: -len(".fp16.onnx")] + ".onnx").is_file()
+    return any(path.name.endswith(v) and path.with_name(path.name[: -len(v)] + ".onnx").is_file()
+               for v in VARIANT_SUFFIXES)
 
 
 def read_style(path: Path, source: str) -> StyleInfo:
@@ -64,6 +69,14 @@ def read_style(path: Path, source: str) -> StyleInfo:
         notes.append("OpenVINO int8")
     if path.with_name(path.stem + ".fp16.onnx").is_file():
         notes.append("fp16 variant (GPU)")
+    cpu = path.with_name(path.stem + ".cpu.onnx")
+    if cpu.is_file():
+        try:
+            cpu_arch = read_style_metadata(cpu)["arch"]
+            int8 = " + int8" if cpu.with_name(cpu.stem + ".int8.xml").is_file() else ""
+            notes.append(f"real-time CPU version ({cpu_arch}{int8})")
+        except StyleError as e:
+            notes.append(f"CPU version broken ({e.problem})")
     return StyleInfo(
         name=meta["name"], title=meta["title"], arch=meta["arch"], path=path, source=source,
         preview_png=meta["preview_png"], recipe=meta["recipe"], notes=notes,

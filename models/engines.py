@@ -12,6 +12,11 @@ Engines, fastest first where they work:
 - ``openvino``: OpenVINO on the CPU, using ``<style>.int8.xml`` (calibrated int8 IR
   written by ``stylecam export --int8``) when it sits next to the style;
 - ``cpu``: ONNX Runtime on the CPU, always there, the reference for correctness.
+
+A style may carry a real-time CPU version of itself, ``<style>.cpu.onnx`` (a small net
+distilled from the style, written by ``stylecam export``): the CPU engines run it
+(with its own int8 IR) unless asked for the full net, and the GPU engines always run the
+full net.
 """
 
 from __future__ import annotations
@@ -58,6 +63,20 @@ _PROBE_ONNX = base64.b64decode(
 )
 
 
+def cpu_variant_path(style: Path) -> Path:
+    """Where a style's real-time CPU version sits: ``<style>.cpu.onnx``."""
+    return style.with_name(style.stem + ".cpu.onnx")
+
+
+def _cpu_model(style: Path, full_net: bool) -> Path:
+    """The file a CPU engine runs; a broken CPU version raises ``StyleError`` naming it."""
+    variant = cpu_variant_path(style)
+    if full_net or not variant.is_file():
+        return style
+    read_style_metadata(variant)
+    return variant
+
+
 class Engine(ABC):
     """A style ready to run on one backend. ``run`` is safe to call from one thread at a time
     per engine (a lock serialises concurrent callers)."""
@@ -65,12 +84,14 @@ class Engine(ABC):
     name: str  # one of ENGINE_NAMES
     provider: str  # what it really got, e.g. "CPUExecutionProvider", "OpenVINO CPU int8"
     constraints: dict[str, Any]  # e.g. {"min_side": 16, "max_side": None, "dynamic_size": True}
-    path: Path  # the style file
+    path: Path  # the style file (or its .cpu.onnx real-time version) that this engine runs
     notes: list[str]  # why faster engines were not chosen (filled by open_engine)
+    cpu_version: bool  # True when running the style's real-time CPU version
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.notes = []
+        self.cpu_version = path.name.endswith(".cpu.onnx")
         self.constraints = {"min_side": MIN_SIDE, "max_side": None, "dynamic_size": True}
         self._lock = threading.Lock()
 
@@ -95,6 +116,11 @@ class Engine(ABC):
     def close(self) -> None:
         """Release the session; the engine must not be used afterwards."""
         self.closed = True
+
+    @property
+    def label(self) -> str:
+        """What a person is told runs the style, e.g. ``OpenVINO CPU int8, real-time CPU version``."""
+        return f"{self.provider}, real-time CPU version" if self.cpu_version else self.provider
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} ({self.provider}) {self.path.name}>"
@@ -293,13 +319,15 @@ def _open_tensorrt(path: Path) -> Engine:
         raise EngineError(path, "tensorrt", f"{problem}; ONNX Runtime's TensorRT provider: {e.reason}") from None
 
 
-def _open(path: Path, engine: str) -> Engine:
+def _open(path: Path, engine: str, full_net: bool = False) -> Engine:
     if engine == "tensorrt":
         return _open_tensorrt(path)
     if engine == "openvino":
-        return OpenVinoEngine(path)
-    if engine in ("cuda", "cpu"):
+        return OpenVinoEngine(_cpu_model(path, full_net))
+    if engine == "cuda":
         return OrtEngine(path, engine)
+    if engine == "cpu":
+        return OrtEngine(_cpu_model(path, full_net), engine)
     raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(CHOICES)}")
 
 
@@ -321,12 +349,14 @@ def _time_engine(eng: Engine, frame: np.ndarray, runs: int = 3) -> float:
     return best
 
 
-def open_engine(style_path: str | Path, engine: str = "auto") -> Engine:
+def open_engine(style_path: str | Path, engine: str = "auto", *, full_net: bool = False) -> Engine:
     """Open a style on an engine; ``auto`` picks the fastest one that really works here.
 
     ``auto`` tries the GPU engines first (each must load *and* run a frame); without a
     working GPU it opens every CPU candidate (OpenVINO int8 if exported, OpenVINO,
     ONNX Runtime CPU), times each on a 640x480 frame (best of 5) and keeps the fastest.
+    CPU engines run the style's real-time CPU version (``<style>.cpu.onnx``) when it
+    exists, unless ``full_net``.
     ``Engine.notes`` says what was passed over and why. A forced engine that cannot load
     raises ``EngineError`` saying why; a broken style file raises ``StyleError`` naming it.
     """
@@ -335,8 +365,7 @@ def open_engine(style_path: str | Path, engine: str = "auto") -> Engine:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(CHOICES)}")
     read_style_metadata(path)  # a clear error for a missing, broken or foreign file
     if engine != "auto":
-        eng = _open(path, engine)
-        return eng
+        return _open(path, engine, full_net)
     notes: list[str] = []
     probe = _probe_frame()
     for gpu in ("tensorrt", "cuda"):
@@ -357,10 +386,15 @@ def open_engine(style_path: str | Path, engine: str = "auto") -> Engine:
     probe = _probe_frame(480, 640)
     timed: list[tuple[float, Engine]] = []
     candidates: list[tuple[str, Any]] = []
-    if int8_ir_path(path).is_file():
-        candidates.append(("openvino int8", lambda: OpenVinoEngine(path, int8=True)))
-    candidates.append(("openvino", lambda: OpenVinoEngine(path, int8=False)))
-    candidates.append(("cpu", lambda: OrtEngine(path, "cpu")))
+    try:
+        cpu_path = _cpu_model(path, full_net)
+    except StyleError as e:  # a broken CPU version: say so, and run the full net
+        notes.append(f"{cpu_variant_path(path).name}: {e.problem}; running the full net")
+        cpu_path = path
+    if int8_ir_path(cpu_path).is_file():
+        candidates.append(("openvino int8", lambda: OpenVinoEngine(cpu_path, int8=True)))
+    candidates.append(("openvino", lambda: OpenVinoEngine(cpu_path, int8=False)))
+    candidates.append(("cpu", lambda: OrtEngine(cpu_path, "cpu")))
     last_error: StyleError | None = None
     for label, make in candidates:
         try:

@@ -198,26 +198,40 @@ def export_test_photos() -> list[tuple[str, np.ndarray]]:
     return [(p.name, cv2.imread(str(p))) for p in sorted(EXPORT_DATA.glob("*.jpg"))]
 
 
+def _make_identity(layer) -> None:
+    """Set every conv of ``layer`` (a 3x3 conv, or a depthwise 3x3 + 1x1) to pass its input through."""
+    from torch import nn
+
+    for conv in (m for m in layer.modules() if isinstance(m, nn.Conv2d)):
+        conv.weight.zero_()
+        conv.bias.zero_()
+        k = conv.weight.shape[-1] // 2
+        if conv.groups > 1:
+            conv.weight[:, 0, k, k] = 1.0
+        else:
+            n = conv.weight.shape[0]
+            conv.weight[range(n), range(n), k, k] = 1.0
+
+
 @pytest.fixture(scope="session")
 def export_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``{"lite": path, "johnson": path}``: checkpoints saved with models.checkpoint.save."""
+    """``{arch: path}`` for every registered architecture: checkpoints saved with
+    models.checkpoint.save, scaled so that outputs are mid-grey images, not saturated."""
     import torch
 
     from models.checkpoint import save
-    from models.registry import create_model
+    from models.registry import create_model, list_models
 
     d = tmp_path_factory.mktemp("export_ck")
     out = {}
-    for i, arch in enumerate(("lite", "johnson")):
+    for i, arch in enumerate(list_models()):
         torch.manual_seed(i)
         net = create_model(arch)
         with torch.no_grad():
-            net.out[1].weight.mul_(0.25)
-            net.out[1].bias.fill_(0.5)
-            if hasattr(net, "smooth"):  # lite: make the post-shuffle conv an identity
-                net.smooth[1].weight.zero_()
-                net.smooth[1].weight[range(3), range(3), 1, 1] = 1.0
-                net.smooth[1].bias.zero_()
+            net.out[-1].weight.mul_(0.25)
+            net.out[-1].bias.fill_(0.5)
+            if hasattr(net, "smooth"):  # the shuffle nets: make the smoothing conv an identity
+                _make_identity(net.smooth)
         meta = {
             "arch": arch,
             "config": net.config,

@@ -92,3 +92,19 @@ def test_styles_command_prints_a_table(styles_dir: Path, capsys: pytest.CaptureF
     assert "Test Lite" in row and " lite " in row and str(styles_dir / "test_lite.onnx") in row
     assert sum("broken:" in line for line in lines) == 4
     assert "test_lite.fp16" not in out.split("file")[1].replace("fp16 variant", "")
+
+
+def test_a_cpu_version_is_a_note_of_its_style_not_a_style(tmp_path: Path, exported_styles: dict,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    d = tmp_path / "styles"
+    d.mkdir()
+    shutil.copy(exported_styles["lite"].path, d / "pair.onnx")
+    shutil.copy(exported_styles["nano"].path, d / "pair.cpu.onnx")
+    shutil.copy(exported_styles["nano"].path, d / "alone.cpu.onnx")  # no alone.onnx: a style of its own
+    found = {s.path.name: s for s in discover([d]) if s.source == "extra"}
+    assert set(found) == {"pair.onnx", "alone.cpu.onnx"}
+    assert "real-time CPU version (nano)" in found["pair.onnx"].notes
+    (d / "pair.cpu.onnx").write_bytes(b"")
+    pair = next(s for s in discover([d]) if s.path.name == "pair.onnx")
+    assert any(n.startswith("CPU version broken") for n in pair.notes)

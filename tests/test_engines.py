@@ -13,6 +13,7 @@ from conftest import export_test_photos
 from export.verify import compare, psnr
 from models.engines import ENGINE_NAMES, Engine, OpenVinoEngine, OrtEngine, available_engines, open_engine
 from models.errors import EngineError, StyleError
+from models.registry import list_models
 
 AVAILABLE = available_engines()
 
@@ -26,11 +27,12 @@ def real_frames() -> list[tuple[str, np.ndarray]]:
     return frames
 
 
+@pytest.mark.parametrize("arch", list_models())
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
-def test_engine_matches_reference_on_real_frames(engine: str, exported_styles: dict) -> None:
+def test_engine_matches_reference_on_real_frames(engine: str, arch: str, exported_styles: dict) -> None:
     if engine not in AVAILABLE:
         pytest.skip(f"engine {engine!r} does not work on this machine (probed: {', '.join(AVAILABLE)})")
-    style = exported_styles["lite"].path
+    style = exported_styles[arch].path
     ref = OrtEngine(style, "cpu")
     eng = open_engine(style, engine)
     assert eng.name == engine and eng.provider
@@ -109,3 +111,44 @@ def test_runtime_modules_do_not_import_torch() -> None:
             "models.engines.available_engines(); assert 'torch' not in sys.modules, 'torch imported'; "
             "assert 'onnx' not in sys.modules, 'onnx imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+@pytest.fixture
+def style_with_cpu_version(tmp_path: Path, exported_styles: dict) -> Path:
+    """``pair.onnx`` (the lite test style) with ``pair.cpu.onnx`` (the nano one) beside it."""
+    import shutil
+
+    main_style = tmp_path / "pair.onnx"
+    shutil.copy(exported_styles["lite"].path, main_style)
+    shutil.copy(exported_styles["nano"].path, tmp_path / "pair.cpu.onnx")
+    return main_style
+
+
+@pytest.mark.parametrize("engine", ["cpu", "openvino", "auto"])
+def test_cpu_engines_run_the_real_time_cpu_version(engine: str, style_with_cpu_version: Path) -> None:
+    if engine != "auto" and engine not in AVAILABLE:
+        pytest.skip(f"engine {engine!r} does not work on this machine")
+    if engine == "auto" and {"tensorrt", "cuda"} & set(AVAILABLE):
+        pytest.skip("a GPU works here: auto runs the full net on it")
+    frame = export_test_photos()[0][1]
+    eng = open_engine(style_with_cpu_version, engine)
+    assert eng.cpu_version and eng.path.name == "pair.cpu.onnx"
+    assert eng.label.endswith("real-time CPU version")
+    nano_ref = OrtEngine(style_with_cpu_version.with_name("pair.cpu.onnx"), "cpu").run(frame)
+    assert psnr(nano_ref, eng.run(frame)) > 30  # the nano net's output, not lite's
+    full = open_engine(style_with_cpu_version, engine, full_net=True)
+    assert not full.cpu_version and full.path == style_with_cpu_version and full.label == full.provider
+    lite_ref = OrtEngine(style_with_cpu_version, "cpu").run(frame)
+    assert psnr(lite_ref, full.run(frame)) > 30
+
+
+def test_a_broken_cpu_version_falls_back_to_the_full_net(style_with_cpu_version: Path) -> None:
+    style_with_cpu_version.with_name("pair.cpu.onnx").write_bytes(b"not onnx at all" * 20)
+    if {"tensorrt", "cuda"} & set(AVAILABLE):
+        pytest.skip("a GPU works here: auto never looks at the CPU version")
+    eng = open_engine(style_with_cpu_version)
+    assert not eng.cpu_version and eng.path == style_with_cpu_version
+    assert any("pair.cpu.onnx" in n and "full net" in n for n in eng.notes)
+    with pytest.raises(StyleError, match="not an ONNX model") as e:  # forced: named, not hidden
+        open_engine(style_with_cpu_version, "cpu")
+    assert e.value.path.name == "pair.cpu.onnx"

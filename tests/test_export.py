@@ -16,8 +16,10 @@ from models.style_format import read_style_metadata
 
 pytest.importorskip("torch")
 
+from models.registry import list_models  # noqa: E402
 
-@pytest.mark.parametrize("arch", ["lite", "johnson"])
+
+@pytest.mark.parametrize("arch", list_models())
 def test_export_matches_torch_on_random_and_real_frames(exported_styles: dict, arch: str) -> None:
     result = exported_styles[arch]
     labels = [d.label for d in result.diffs]
@@ -141,7 +143,7 @@ def test_int8_needs_calibration_photos(tmp_path: Path, capsys: pytest.CaptureFix
     assert "--calibration" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arch", ["lite", "johnson"])
+@pytest.mark.parametrize("arch", list_models())
 def test_channel_swap_folding_is_exact(arch):
     """The exported wrapper folds BGR<->RGB into the first/last convs; same result as flipping."""
     import torch

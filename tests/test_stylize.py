@@ -226,3 +226,25 @@ def test_a_real_exported_style_on_every_engine_present(media_dir: Path, exported
         a, b = probe_video(media_dir / "clip.mp4"), probe_video(out)
         assert (b["frames"], b["size"], b["times"]) == (a["frames"], a["size"], a["times"])
         assert audio_packets(out) == audio_packets(media_dir / "clip.mp4")
+
+
+def test_cpu_version_is_used_and_full_net_is_honoured(media_dir: Path, exported_styles: dict, tmp_path: Path,
+                                                      capsys) -> None:
+    """A style with a real-time CPU version: the CPU engine runs it and says so; --full-net
+    runs the full net. The two outputs differ (two different nets), both keep every frame."""
+    import shutil
+
+    style = tmp_path / "pair.onnx"
+    shutil.copy(exported_styles["lite"].path, style)
+    shutil.copy(exported_styles["nano"].path, tmp_path / "pair.cpu.onnx")
+    outs = {}
+    for full in (False, True):
+        out = tmp_path / f"out_{full}.mp4"
+        code = main(["stylize", str(media_dir / "clip.mp4"), "--style", str(style), "--engine", "cpu", "-o", str(out),
+                     *(["--full-net"] if full else [])])
+        err = capsys.readouterr().err
+        assert code == 0, err
+        assert ("real-time CPU version" in err) is not full
+        outs[full] = out
+        assert probe_video(out)["frames"] == probe_video(media_dir / "clip.mp4")["frames"]
+    assert outs[False].read_bytes() != outs[True].read_bytes()

@@ -26,7 +26,8 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", required=True, help="style name (file name and catalog key)")
     p.add_argument("--title", default="", help="human-readable title shown in menus (default: NAME)")
     p.add_argument("--out", type=Path, default=Path("runs"), help="output folder")
-    p.add_argument("--arch", default=PAPER.arch, help="transform net architecture (johnson, lite)")
+    p.add_argument("--arch", default=PAPER.arch,
+                   help="transform net architecture: johnson (the paper's), lite (CPU), nano (CPU real time)")
     p.add_argument("--variant", choices=["default", "paper"], default="default",
                    help="johnson only: 'paper' = batch norm, transposed convs, scaled tanh")
     p.add_argument("--iterations", type=int, default=PAPER.iterations)
@@ -43,6 +44,11 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto: bf16 autocast where the CPU/GPU has bf16, else fp32")
     p.add_argument("--resume", type=Path, help="continue from this checkpoint (weights, Adam state, iteration)")
     p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-397923af.pth or VGG16 ONNX to use")
+    p.add_argument("--teacher", type=Path, metavar="CHECKPOINT",
+                   help="distil: learn to reproduce this trained style's outputs (Hinton et al. 2015). With "
+                   "--content-weight 0 --style-weight 0 no VGG runs, so a small CPU net trains in minutes")
+    p.add_argument("--distill-weight", type=float, default=None,
+                   help="weight of mean |student - teacher| on [0,1] RGB (default: 1 with --teacher, else 0)")
     p.add_argument("--seed", type=int, default=PAPER.seed)
     p.add_argument("--preview-every", type=int, default=100, help="write a preview image every N iterations")
     p.add_argument("--checkpoint-every", type=int, default=100, help="write a checkpoint every N iterations")
@@ -75,11 +81,12 @@ def _recipe_from(args: argparse.Namespace):
     from training.recipe import Recipe
 
     arch_config = {"variant": "paper"} if args.variant == "paper" else {}
+    distill = args.distill_weight if args.distill_weight is not None else (1.0 if args.teacher else 0.0)
     return Recipe(arch=args.arch, image_size=args.image_size, batch_size=args.batch_size,
                   iterations=args.iterations, lr=args.lr, content_layer=args.content_layer,
                   style_size=args.style_size, content_weight=args.content_weight,
                   style_weight=args.style_weight, tv_weight=args.tv_weight, seed=args.seed,
-                  arch_config=arch_config)
+                  arch_config=arch_config, distill_weight=distill)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -90,7 +97,7 @@ def run_train(args: argparse.Namespace) -> int:
     opts = TrainOptions(
         style_image=args.style_image, data=args.data, name=args.name, out=args.out,
         recipe=_recipe_from(args), title=args.title, device=args.device, precision=args.precision,
-        resume=args.resume, vgg_weights=args.vgg_weights, preview_every=args.preview_every,
+        resume=args.resume, vgg_weights=args.vgg_weights, teacher=args.teacher, preview_every=args.preview_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every,
         command=shlex.join(["stylecam", *getattr(args, "argv", sys.argv[1:])]),
     )

@@ -30,7 +30,7 @@ from training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss
 from training.recipe import Recipe
 from training.vgg import VGG16Features, load_state
 
-TERMS = ("content", "style", "tv", "pixel", "total")
+TERMS = ("content", "style", "tv", "pixel", "distill", "total")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class TrainOptions:
     precision: str = "auto"
     resume: Path | None = None
     vgg_weights: Path | None = None
+    teacher: Path | None = None
     preview_every: int = 100
     checkpoint_every: int = 100
     log_every: int = 50
@@ -133,15 +134,21 @@ class Trainer:
             self.net = create_model(self.recipe.arch, **self.recipe.arch_config)
         self.net.to(self.device).train()
 
-        state, convention, self.vgg_source = load_state(opts.vgg_weights)
-        layers = sorted({self.recipe.content_layer, *self.recipe.style_layers})
-        self.vgg = VGG16Features(state, convention, layers).to(self.device)
-        self.vgg_content = VGG16Features(state, convention, [self.recipe.content_layer]).to(self.device)
-        self.vgg_convention = convention
-        with torch.no_grad():
-            style = to_tensor(resize_long_side(style_rgb, self.recipe.style_size)).to(self.device)
-            feats = self.vgg(style)
-            self.style_grams = {k: gram(feats[k]) for k in self.recipe.style_layers}
+        self.teacher = self._load_teacher(opts.teacher)
+        self.perceptual = self.recipe.content_weight > 0 or self.recipe.style_weight > 0
+        self.vgg_convention = ""
+        if self.perceptual:
+            state, convention, self.vgg_source = load_state(opts.vgg_weights)
+            layers = sorted({self.recipe.content_layer, *self.recipe.style_layers})
+            self.vgg = VGG16Features(state, convention, layers).to(self.device)
+            self.vgg_content = VGG16Features(state, convention, [self.recipe.content_layer]).to(self.device)
+            self.vgg_convention = convention
+            with torch.no_grad():
+                style = to_tensor(resize_long_side(style_rgb, self.recipe.style_size)).to(self.device)
+                feats = self.vgg(style)
+                self.style_grams = {k: gram(feats[k]) for k in self.recipe.style_layers}
+        elif self.teacher is None:
+            raise TrainError("content and style weights are both 0 and there is no --teacher: nothing to learn")
 
         self.model = self.net
         if self.distributed:
@@ -152,6 +159,25 @@ class Trainer:
             self._load_optimizer(optimizer_state)
 
     # -- pieces -----------------------------------------------------------------------
+    def _load_teacher(self, path: Path | None) -> torch.nn.Module | None:
+        """A trained style net whose outputs the student learns to reproduce ([H15])."""
+        if path is None:
+            if self.recipe.distill_weight > 0:
+                raise TrainError("--distill-weight needs --teacher CHECKPOINT")
+            return None
+        if self.recipe.distill_weight <= 0:
+            raise TrainError("--teacher needs a --distill-weight above 0")
+        try:
+            teacher = ckpt.load(path).net
+        except StyleError as e:
+            raise TrainError(f"--teacher: {e}") from None
+        self.recipe.teacher = str(path)
+        self.teacher_meta = ckpt.read_metadata(path)
+        teacher.to(self.device).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        return teacher
+
     def _preview_image(self, files: list[Path]) -> torch.Tensor:
         for path in files:
             rgb = read_rgb(path)
@@ -179,17 +205,27 @@ class Trainer:
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         r = self.recipe
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        zero = torch.zeros((), device=x.device)
+        content = style = distill = zero
         with autocast:
             y = self.model(x)
-            feats = self.vgg(y)
-            with torch.no_grad():
-                target = self.vgg_content(x)[r.content_layer]
-        content = feature_loss(feats[r.content_layer].float(), target.float())
-        style = style_loss({k: gram(feats[k].float()) for k in r.style_layers}, self.style_grams)
+            if self.perceptual:
+                feats = self.vgg(y)
+                with torch.no_grad():
+                    target = self.vgg_content(x)[r.content_layer]
+            if self.teacher is not None:
+                with torch.no_grad():
+                    taught = self.teacher(x)
+        if self.perceptual:
+            content = feature_loss(feats[r.content_layer].float(), target.float())
+            style = style_loss({k: gram(feats[k].float()) for k in r.style_layers}, self.style_grams)
+        if self.teacher is not None:
+            distill = (y.float() - taught.float()).abs().mean()
         tv = tv_loss(y.float())
-        pixel = pixel_loss(y.float(), x) if r.pixel_weight else torch.zeros((), device=x.device)
-        total = r.content_weight * content + r.style_weight * style + r.tv_weight * tv + r.pixel_weight * pixel
-        return {"content": content, "style": style, "tv": tv, "pixel": pixel, "total": total}
+        pixel = pixel_loss(y.float(), x) if r.pixel_weight else zero
+        total = (r.content_weight * content + r.style_weight * style + r.tv_weight * tv + r.pixel_weight * pixel
+                 + r.distill_weight * distill)
+        return {"content": content, "style": style, "tv": tv, "pixel": pixel, "distill": distill, "total": total}
 
     def meta(self, iteration: int) -> dict[str, Any]:
         r = self.recipe
@@ -206,6 +242,12 @@ class Trainer:
             "iteration": iteration,
             "loss_history": self.history,
             "losses": self.history[-1] if self.history else {},
+            **({"teacher": {"path": self.recipe.teacher, "arch": self.teacher_meta.get("arch"),
+                            "iteration": self.teacher_meta.get("iteration"),
+                            "recipe": self.teacher_meta.get("recipe"),
+                            "command": self.teacher_meta.get("command"),
+                            "earlier_commands": self.teacher_meta.get("earlier_commands", [])}}
+               if self.teacher is not None else {}),
             "versions": versions(),
             **self.opts.extra_meta,
         }
@@ -258,9 +300,9 @@ class Trainer:
                 window_n += 1
                 if bar is not None:
                     rate = images / (time.perf_counter() - t0)
-                    bar.set_postfix_str(
-                        f"content {float(terms['content']):.3g} style {float(terms['style']):.3g} "
-                        f"tv {float(terms['tv']):.3g} {rate:.1f} img/s", refresh=False)
+                    shown = [k for k in ("content", "style", "tv", "distill") if float(terms[k].detach())]
+                    bar.set_postfix_str(" ".join(f"{k} {float(terms[k].detach()):.3g}" for k in shown)
+                                        + f" {rate:.1f} img/s", refresh=False)
                     bar.update(1)
                 if it % self.opts.log_every == 0 or it == total:
                     self.history.append({"iteration": it, **{k: window[k] / window_n for k in TERMS}})

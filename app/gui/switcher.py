@@ -132,7 +132,8 @@ class StyleSwitcher(QObject):
         engine = self.active_engine
         if engine is None:
             return ""
-        return f" → {engine.provider}" if self.engine_choice == "auto" else f" {engine.provider}"
+        label = getattr(engine, "label", engine.provider)
+        return f" → {label}" if self.engine_choice == "auto" else f" {label}"
 
     def shutdown(self) -> None:
         self.loader.shutdown()

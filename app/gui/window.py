@@ -260,7 +260,9 @@ class MainWindow(QMainWindow):
 
     def _engine_running(self, engine: Any) -> None:
         self.controls.engine_label.setText(self.switcher.engine_text())
-        self.controls.engine_label.setToolTip(f"{engine.name}: {engine.provider}" if engine is not None else "")
+        self.controls.engine_label.setToolTip(
+            f"{engine.name}: {getattr(engine, 'label', engine.provider)} ({getattr(engine, 'path', '')})"
+            if engine is not None else "")
         self._update_status()
 
     def _busy(self, text: str) -> None:
@@ -397,7 +399,7 @@ class MainWindow(QMainWindow):
             h, w = self.last_result.frame.image.shape[:2]
             parts.append(f"{w}×{h} @ {self.controls.resolution.currentText()}")
         engine = self.switcher.active_engine
-        parts.append(f"{engine.name} ({engine.provider})" if engine is not None else "original")
+        parts.append(f"{engine.name} ({getattr(engine, 'label', engine.provider)})" if engine is not None else "original")
         if s.recorder is not None:
             parts.append(f"● REC {time.monotonic() - self._record_started:.0f} s")
         self.status_label.setText("  |  ".join(parts))

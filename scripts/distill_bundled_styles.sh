@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Make the CPU real-time version of each bundled style, a `nano` net, in two stages:
+#  1. distillation: reproduce the style's `lite` net (mean |student - teacher|, no VGG:
+#     ~0.7 s per batch of 8 at 256 px on one core here) for DISTILL iterations;
+#  2. fine-tuning on the style's own perceptual loss (the lite recipe's final weights:
+#     content 1, style 1e-5, TV 1e-5, 160 px crops, batch 2) for FINETUNE more, which
+#     brings back the brush texture that a pixel loss learns slowly.
+#
+#   scripts/distill_bundled_styles.sh [DISTILL] [FINETUNE]
+#
+# Resumable: a style continues from its last checkpoint (weights, Adam state, iteration).
+# ONLY="a b" distils a subset, so two processes can share the styles (one per core):
+#   OMP_NUM_THREADS=1 ONLY="starry_night the_scream" scripts/distill_bundled_styles.sh &
+#   OMP_NUM_THREADS=1 ONLY="great_wave composition_viii" scripts/distill_bundled_styles.sh &
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DISTILL=${1:-500}
+FINETUNE=${2:-400}
+PAINTINGS=${PAINTINGS:-../shared/data/paintings}
+PHOTOS=${PHOTOS:-runs/photos_train}
+TEACHERS=${TEACHERS:-models/styles/checkpoints}
+OUT=${OUT:-models/styles/checkpoints/nano}
+STYLECAM=${STYLECAM:-stylecam}
+
+STYLES=(
+  "starry_night|The Starry Night (van Gogh)|starry_night_van_gogh.png"
+  "the_scream|The Scream (Munch)|the_scream_munch.png"
+  "great_wave|The Great Wave off Kanagawa (Hokusai)|great_wave_hokusai.png"
+  "composition_viii|Composition VIII (Kandinsky)|composition_viii_kandinsky.png"
+)
+
+[ -d "$PHOTOS" ] || python scripts/split_photos.py ../shared/data/photos runs
+
+for entry in "${STYLES[@]}"; do
+  IFS='|' read -r name title file <<<"$entry"
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
+  ckpt="$OUT/$name.safetensors"
+  done_its=0
+  [ -f "$ckpt" ] && done_its=$(python -c "import sys; from models.checkpoint import read_metadata as r; print(r(sys.argv[1])['iteration'])" "$ckpt")
+  resume=()
+  [ -f "$ckpt" ] && resume=(--resume "$ckpt")
+  if [ "$done_its" -lt "$DISTILL" ]; then
+    "$STYLECAM" train "$PAINTINGS/$file" --data "$PHOTOS" --name "$name" --title "$title" --out "$OUT" \
+      --arch nano --teacher "$TEACHERS/$name.safetensors" --content-weight 0 --style-weight 0 --tv-weight 0 \
+      --image-size 256 --batch-size 8 --iterations "$DISTILL" --preview-every 250 --checkpoint-every 50 \
+      --log-every 50 "${resume[@]}"
+    done_its=$DISTILL
+    resume=(--resume "$ckpt")
+  fi
+  final=$((DISTILL + FINETUNE))
+  if [ "$done_its" -lt "$final" ]; then
+    "$STYLECAM" train "$PAINTINGS/$file" --data "$PHOTOS" --name "$name" --title "$title" --out "$OUT" \
+      --arch nano --image-size 160 --batch-size 2 --style-size 256 --content-weight 1 --style-weight 1e-5 \
+      --tv-weight 1e-5 --iterations "$final" --preview-every 100 --checkpoint-every 50 --log-every 50 "${resume[@]}"
+  fi
+done
