@@ -1,5 +1,5 @@
 """The README's quality grid for issue 5: each bundled style's full net beside its
-real-time CPU version (fp32 and the int8 IR that `auto` runs on a CPU), and the
+real-time CPU version (fp32, and the int8 IR that `auto` runs where it times faster), and the
 `johnson` reference net where one is trained, on the same photos, so a person can judge
 what the CPU speed costs.
 
@@ -78,7 +78,7 @@ def main() -> None:
         if cpu.is_file():
             runs.append(("CPU version fp32", OrtEngine(cpu, "cpu").run))
             if int8_ir_path(cpu).is_file():
-                runs.append(("CPU version int8 (auto)", OpenVinoEngine(cpu, int8=True).run))
+                runs.append(("CPU version int8", OpenVinoEngine(cpu, int8=True).run))
         john = johnson_runner(style.name)
         runs.append(("johnson reference", john) if john else ("johnson: not trained", None))
         for photo in photos:
