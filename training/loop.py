@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def versions() -> dict[str, str]:
 class Trainer:
     def __init__(self, opts: TrainOptions) -> None:
         self.opts = opts
-        self.recipe = opts.recipe
+        self.recipe = replace(opts.recipe)  # a copy: the run records its own teacher and settings
         self.distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
         self.device = pick_device(opts.device)
         if self.distributed and not dist.is_initialized():
@@ -114,6 +114,7 @@ class Trainer:
             raise TrainError(f"{opts.style_image}: cannot read the style image (missing, empty or not an image)")
 
         self.start_iteration = 0
+        self.earlier_teacher: dict[str, Any] | None = None
         self.history: list[dict[str, float]] = []
         self.earlier_commands: list[dict[str, Any]] = []
         optimizer_state: dict[str, torch.Tensor] = {}
@@ -130,6 +131,8 @@ class Trainer:
             self.earlier_commands = [*meta.get("earlier_commands", []),
                                      {"command": meta.get("command", ""), "until_iteration": self.start_iteration}]
             optimizer_state = loaded.optimizer_state
+            # A student fine-tuned after distillation keeps the record of its teacher.
+            self.earlier_teacher = meta.get("teacher")
         else:
             self.net = create_model(self.recipe.arch, **self.recipe.arch_config)
         self.net.to(self.device).train()
@@ -242,15 +245,18 @@ class Trainer:
             "iteration": iteration,
             "loss_history": self.history,
             "losses": self.history[-1] if self.history else {},
-            **({"teacher": {"path": self.recipe.teacher, "arch": self.teacher_meta.get("arch"),
-                            "iteration": self.teacher_meta.get("iteration"),
-                            "recipe": self.teacher_meta.get("recipe"),
-                            "command": self.teacher_meta.get("command"),
-                            "earlier_commands": self.teacher_meta.get("earlier_commands", [])}}
-               if self.teacher is not None else {}),
+            **({"teacher": self._teacher_record()} if self.teacher is not None or self.earlier_teacher else {}),
             "versions": versions(),
             **self.opts.extra_meta,
         }
+
+    def _teacher_record(self) -> dict[str, Any] | None:
+        if self.teacher is None:
+            return self.earlier_teacher
+        return {"path": self.recipe.teacher, "arch": self.teacher_meta.get("arch"),
+                "iteration": self.teacher_meta.get("iteration"), "recipe": self.teacher_meta.get("recipe"),
+                "command": self.teacher_meta.get("command"),
+                "earlier_commands": self.teacher_meta.get("earlier_commands", [])}
 
     def save(self, iteration: int) -> Path:
         path = self.opts.out / f"{self.opts.name}.safetensors"
