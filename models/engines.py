@@ -384,35 +384,15 @@ def open_engine(style_path: str | Path, engine: str = "auto", *, full_net: bool 
     # CPU engines are timed on a 640x480 frame, the common webcam size: at smaller sizes
     # fixed overheads hide what int8 gains on real frames.
     probe = _probe_frame(480, 640)
-    timed: list[tuple[float, Engine]] = []
-    candidates: list[tuple[str, Any]] = []
     try:
         cpu_path = _cpu_model(path, full_net)
     except StyleError as e:  # a broken CPU version: say so, and run the full net
         notes.append(f"{cpu_variant_path(path).name}: {e.problem}; running the full net")
         cpu_path = path
-    if int8_ir_path(cpu_path).is_file():
-        candidates.append(("openvino int8", lambda: OpenVinoEngine(cpu_path, int8=True)))
-    candidates.append(("openvino", lambda: OpenVinoEngine(cpu_path, int8=False)))
-    candidates.append(("cpu", lambda: OrtEngine(cpu_path, "cpu")))
-    last_error: StyleError | None = None
-    for label, make in candidates:
-        try:
-            eng = make()
-            timed.append((_time_engine(eng, probe, runs=5), eng))
-        except StyleError as e:
-            notes.append(f"{label}: {getattr(e, 'reason', e.problem)}")
-            last_error = e
+    timed, last_error = _time_cpu_candidates(cpu_path, probe, notes)
     if not timed and cpu_path != path:  # the CPU version loads nowhere: the full net still may
         notes.append(f"{cpu_path.name} runs on no CPU engine here; running the full net")
-        for label, make in ((f"openvino ({path.name})", lambda: OpenVinoEngine(path)),
-                            (f"cpu ({path.name})", lambda: OrtEngine(path, "cpu"))):
-            try:
-                eng = make()
-                timed.append((_time_engine(eng, probe, runs=5), eng))
-            except StyleError as e:
-                notes.append(f"{label}: {getattr(e, 'reason', e.problem)}")
-                last_error = e
+        timed, last_error = _time_cpu_candidates(path, probe, notes)
     if not timed:
         raise last_error or StyleError(path, "no engine can run this style")
     timed.sort(key=lambda te: te[0])
@@ -422,6 +402,27 @@ def open_engine(style_path: str | Path, engine: str = "auto", *, full_net: bool 
         eng.close()
     best.notes = notes
     return best
+
+
+def _time_cpu_candidates(model: Path, probe: np.ndarray,
+                         notes: list[str]) -> tuple[list[tuple[float, Engine]], StyleError | None]:
+    """Open ``model`` on every CPU engine (OpenVINO int8 if exported, OpenVINO, ONNX Runtime)
+    and time each on ``probe``; what fails to load is noted, with the last error kept."""
+    candidates: list[tuple[str, Any]] = []
+    if int8_ir_path(model).is_file():
+        candidates.append(("openvino int8", lambda: OpenVinoEngine(model, int8=True)))
+    candidates.append(("openvino", lambda: OpenVinoEngine(model, int8=False)))
+    candidates.append(("cpu", lambda: OrtEngine(model, "cpu")))
+    timed: list[tuple[float, Engine]] = []
+    last_error: StyleError | None = None
+    for label, make in candidates:
+        try:
+            eng = make()
+            timed.append((_time_engine(eng, probe, runs=5), eng))
+        except StyleError as e:
+            notes.append(f"{label} ({model.name}): {getattr(e, 'reason', e.problem)}")
+            last_error = e
+    return timed, last_error
 
 
 @lru_cache(maxsize=1)
