@@ -51,9 +51,41 @@ class StyleInfo:
 VARIANT_SUFFIXES = (".fp16.onnx", ".cpu.onnx")
 
 
-def _is_variant(path: Path) -> bool:
-    return any(path.name.endswith(v) and path.with_name(path.name[: -len(v)] + ".onnx").is_file()
-               for v in VARIANT_SUFFIXES)
+def _variant_base(path: Path) -> Path | None:
+    """The style file a variant belongs to (``x.cpu.onnx`` -> ``x.onnx``); None for a style."""
+    for v in VARIANT_SUFFIXES:
+        if path.name.endswith(v):
+            return path.with_name(path.name[: -len(v)] + ".onnx")
+    return None
+
+
+def _orphan(path: Path, base: Path, source: str) -> StyleInfo:
+    """A variant whose style is not beside it: listed as broken, never as a style of its own,
+    so that it cannot shadow (or stand in for) a style of the same name elsewhere."""
+    return StyleInfo(name=path.name[: -len(".onnx")], title="", arch="", path=path, source=source,
+                     broken=f"a variant of {base.name}, which is not in this folder; put it beside "
+                            f"{base.name}, or pass the file itself to run it")
+
+
+def cpu_variant_path(style: Path) -> Path:
+    """Where a style's real-time CPU version sits: ``<style>.cpu.onnx``."""
+    return style.with_name(style.stem + ".cpu.onnx")
+
+
+def check_cpu_version(style: Path, variant: Path) -> dict[str, Any]:
+    """The CPU version's metadata; ``StyleError`` unless it reads and was trained for the
+    same style.
+
+    A CPU version is picked by file name alone, so a copied or renamed file could quietly
+    paint another painting under this style's name: the name and the painting in the two
+    files' recipes must agree.
+    """
+    main, cpu = read_style_metadata(style), read_style_metadata(variant)
+    for what, a, b in (("style name", main["name"], cpu["name"]),
+                       ("painting", main["recipe"].get("style_image"), cpu["recipe"].get("style_image"))):
+        if a != b:
+            raise StyleError(variant, f"not a CPU version of {style.name}: its {what} is {b!r}, not {a!r}")
+    return cpu
 
 
 def read_style(path: Path, source: str) -> StyleInfo:
@@ -69,10 +101,10 @@ def read_style(path: Path, source: str) -> StyleInfo:
         notes.append("OpenVINO int8")
     if path.with_name(path.stem + ".fp16.onnx").is_file():
         notes.append("fp16 variant (GPU)")
-    cpu = path.with_name(path.stem + ".cpu.onnx")
+    cpu = cpu_variant_path(path)
     if cpu.is_file():
         try:
-            cpu_arch = read_style_metadata(cpu)["arch"]
+            cpu_arch = check_cpu_version(path, cpu)["arch"]
             int8 = " + int8" if cpu.with_name(cpu.stem + ".int8.xml").is_file() else ""
             notes.append(f"real-time CPU version ({cpu_arch}{int8})")
         except StyleError as e:
@@ -100,10 +132,14 @@ def discover(extra_dirs: Iterable[str | Path] = ()) -> list[StyleInfo]:
             continue
         for path in files:
             real = path.resolve()
-            if real in seen or _is_variant(path):
+            if real in seen:
                 continue
             seen.add(real)
-            found.append(read_style(path, source))
+            base = _variant_base(path)
+            if base is None:
+                found.append(read_style(path, source))
+            elif not base.is_file():
+                found.append(_orphan(path, base, source))
     return found
 
 

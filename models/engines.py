@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from models.catalog import check_cpu_version, cpu_variant_path
 from models.errors import EngineError, StyleError
 from models.style_format import INPUT_NAME, read_style_metadata
 
@@ -63,17 +64,12 @@ _PROBE_ONNX = base64.b64decode(
 )
 
 
-def cpu_variant_path(style: Path) -> Path:
-    """Where a style's real-time CPU version sits: ``<style>.cpu.onnx``."""
-    return style.with_name(style.stem + ".cpu.onnx")
-
-
 def _cpu_model(style: Path, full_net: bool) -> Path:
     """The file a CPU engine runs; a broken CPU version raises ``StyleError`` naming it."""
     variant = cpu_variant_path(style)
     if full_net or not variant.is_file():
         return style
-    read_style_metadata(variant)
+    check_cpu_version(style, variant)
     return variant
 
 

@@ -249,7 +249,8 @@ def export_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
 
 @pytest.fixture(scope="session")
 def exported_styles(export_checkpoints: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """``{"lite": ExportResult, "johnson": ExportResult}``; lite also gets fp16 and int8 variants."""
+    """``{arch: ExportResult}`` for every architecture; lite also gets fp16 and int8 variants
+    and a CPU version (``lite_cpu``: the nano net trained, in name, for the same style)."""
     from export.onnx_export import export_style
     from export.quantize import quantize_int8
 
@@ -260,7 +261,22 @@ def exported_styles(export_checkpoints: dict[str, Path], tmp_path_factory: pytes
                                      preview_image=EXPORT_DATA / "coffee.jpg", fp16=arch == "lite",
                                      max_real=1, report=lambda s: None)
     results["lite_int8"] = quantize_int8(results["lite"].path, EXPORT_DATA, report=lambda s: None)
+    apart = tmp_path_factory.mktemp("export_cpu")  # not beside test_lite.onnx: that one runs as is
+    results["lite_cpu"] = export_style(_as_style_of(export_checkpoints["nano"], export_checkpoints["lite"], apart),
+                                       apart / "test_lite.cpu.onnx", images_dir=EXPORT_DATA,
+                                       preview_image=EXPORT_DATA / "coffee.jpg", max_real=1,
+                                       report=lambda s: None)
     return results
+
+
+def _as_style_of(student: Path, teacher: Path, out_dir: Path) -> Path:
+    """The ``student`` checkpoint re-labelled as the ``teacher``'s style: what distilling a
+    CPU version of that style gives (same name, same painting), without training one."""
+    from models.checkpoint import load, save
+
+    ck = load(student)
+    meta = dict(ck.meta, style=load(teacher).meta["style"])
+    return save(out_dir / "test_lite_cpu.safetensors", ck.net, meta)
 
 
 # --------------------------------------------------------------------------- the desktop app (tests/test_gui.py)

@@ -100,11 +100,20 @@ def test_a_cpu_version_is_a_note_of_its_style_not_a_style(tmp_path: Path, export
     d = tmp_path / "styles"
     d.mkdir()
     shutil.copy(exported_styles["lite"].path, d / "pair.onnx")
-    shutil.copy(exported_styles["nano"].path, d / "pair.cpu.onnx")
-    shutil.copy(exported_styles["nano"].path, d / "alone.cpu.onnx")  # no alone.onnx: a style of its own
-    found = {s.path.name: s for s in discover([d]) if s.source == "extra"}
-    assert set(found) == {"pair.onnx", "alone.cpu.onnx"}
+    shutil.copy(exported_styles["lite_cpu"].path, d / "pair.cpu.onnx")
+    first = tmp_path / "first"  # searched before d
+    first.mkdir()
+    shutil.copy(exported_styles["lite"].path, first / "test_lite.cpu.onnx")  # its style is not beside it
+    found = {s.path.name: s for s in discover([first, d]) if s.source == "extra"}
+    assert set(found) == {"pair.onnx", "test_lite.cpu.onnx"}
     assert "real-time CPU version (nano)" in found["pair.onnx"].notes
+    # an orphan variant is listed as broken, and never shadows the style named inside it
+    orphan = found["test_lite.cpu.onnx"]
+    assert not orphan.ok and "test_lite.onnx" in orphan.broken and orphan.name == "test_lite.cpu"
+    assert resolve("test_lite", [first, d]).path == d / "pair.onnx"
     (d / "pair.cpu.onnx").write_bytes(b"")
     pair = next(s for s in discover([d]) if s.path.name == "pair.onnx")
     assert any(n.startswith("CPU version broken") for n in pair.notes)
+    shutil.copy(exported_styles["nano"].path, d / "pair.cpu.onnx")  # another style's CPU version
+    pair = next(s for s in discover([d]) if s.path.name == "pair.onnx")
+    assert any(n.startswith("CPU version broken (not a CPU version of pair.onnx") for n in pair.notes)

@@ -120,7 +120,7 @@ def style_with_cpu_version(tmp_path: Path, exported_styles: dict) -> Path:
 
     main_style = tmp_path / "pair.onnx"
     shutil.copy(exported_styles["lite"].path, main_style)
-    shutil.copy(exported_styles["nano"].path, tmp_path / "pair.cpu.onnx")
+    shutil.copy(exported_styles["lite_cpu"].path, tmp_path / "pair.cpu.onnx")
     return main_style
 
 
@@ -140,6 +140,18 @@ def test_cpu_engines_run_the_real_time_cpu_version(engine: str, style_with_cpu_v
     assert not full.cpu_version and full.path == style_with_cpu_version and full.label == full.provider
     lite_ref = OrtEngine(style_with_cpu_version, "cpu").run(frame)
     assert psnr(lite_ref, full.run(frame)) > 30
+
+
+def test_a_cpu_version_of_another_style_is_refused(style_with_cpu_version: Path, exported_styles: dict) -> None:
+    import shutil
+
+    shutil.copy(exported_styles["nano"].path, style_with_cpu_version.with_name("pair.cpu.onnx"))
+    with pytest.raises(StyleError, match="not a CPU version of pair.onnx: its style name is 'test_nano'") as e:
+        open_engine(style_with_cpu_version, "openvino" if "openvino" in AVAILABLE else "cpu")
+    assert e.value.path.name == "pair.cpu.onnx"
+    if not {"tensorrt", "cuda"} & set(AVAILABLE):
+        eng = open_engine(style_with_cpu_version)  # auto: the full net, with the reason noted
+        assert not eng.cpu_version and any("not a CPU version" in n for n in eng.notes)
 
 
 def test_a_broken_cpu_version_falls_back_to_the_full_net(style_with_cpu_version: Path) -> None:

@@ -522,3 +522,22 @@ def test_audio_mp4_cannot_hold_is_left_out_with_a_note(tmp_path: Path) -> None:
     report = _record_from(src, tmp_path / "pcm.mp4", skip=0, frames=10)
     assert report.error is None and "pcm_s16le" in report.note
     assert _probe(report.path)["audio_streams"] == 0 and _probe(report.path)["frames"] == 10
+
+
+def test_auto_full_net_fallback_is_not_filed_under_the_cpu_engine(tmp_path: Path, exported_styles: dict) -> None:
+    """After ``auto`` passed over a broken CPU version, choosing its engine by name must
+    not be handed that full-net engine from the cache: by name, it runs the CPU version."""
+    import shutil
+
+    from app.gui.switcher import _as_if_chosen
+
+    style = tmp_path / "pair.onnx"
+    shutil.copy(exported_styles["lite"].path, style)
+    shutil.copy(exported_styles["lite_cpu"].path, tmp_path / "pair.cpu.onnx")
+    good = open_engine(style)
+    if good.name in ("tensorrt", "cuda"):
+        pytest.skip("a GPU works here: auto runs the full net on it by design")
+    assert good.cpu_version and _as_if_chosen(style, good)
+    (tmp_path / "pair.cpu.onnx").write_bytes(b"not onnx" * 8)
+    fallback = open_engine(style)
+    assert not fallback.cpu_version and not _as_if_chosen(style, fallback)

@@ -236,7 +236,7 @@ def test_cpu_version_is_used_and_full_net_is_honoured(media_dir: Path, exported_
 
     style = tmp_path / "pair.onnx"
     shutil.copy(exported_styles["lite"].path, style)
-    shutil.copy(exported_styles["nano"].path, tmp_path / "pair.cpu.onnx")
+    shutil.copy(exported_styles["lite_cpu"].path, tmp_path / "pair.cpu.onnx")
     outs = {}
     for full in (False, True):
         out = tmp_path / f"out_{full}.mp4"

@@ -30,6 +30,16 @@ def _available_engines() -> list[str]:
     return available_engines()
 
 
+def _as_if_chosen(path: Path, engine: Any) -> bool:
+    """Whether ``auto``'s engine is what choosing its engine by name would open. Not when
+    ``auto`` passed over a broken CPU version to run the full net on a CPU engine: chosen
+    by name, that engine would run (and report) the CPU version."""
+    from models.catalog import cpu_variant_path
+
+    falls_back = engine.name in ("openvino", "cpu") and not getattr(engine, "cpu_version", False)
+    return not (falls_back and cpu_variant_path(path).is_file())
+
+
 class StyleSwitcher(QObject):
     """Owns the engine loader; tells the window what runs (``engineRunning``), what is
     being prepared (``busy``; "" when nothing) and what went wrong (``message``)."""
@@ -161,7 +171,7 @@ class StyleSwitcher(QObject):
         index = self.menu.index_of(key)
         if engine is not None and self.engine_choice == "auto" and self.auto_resolved is None:
             self.auto_resolved = engine.name
-            if index:
+            if index and _as_if_chosen(self.menu.styles[index - 1].path, engine):
                 self.loader.remember(self.menu.styles[index - 1].path, engine.name, engine)
         if index is None or index != self.wanted:
             return  # a prefetch, or a newer choice was made meanwhile; it stays cached
