@@ -510,6 +510,19 @@ def read_arch(path: Path) -> str:
     return str(read_style_metadata(path)["arch"])
 
 
+def johnson_reference(path: Path, iterations: int) -> tuple[Any, str]:
+    """The johnson net to compare with, or None and why: a reference still in training
+    (fewer iterations than the style's full net had) would flatter the CPU version."""
+    from models.checkpoint import load, read_metadata
+
+    if not path.is_file():
+        return None, f"not trained ({path.name})"
+    done = int(read_metadata(path).get("iteration", 0))
+    if done < iterations:
+        return None, f"in training ({done} of {iterations} iterations)"
+    return load(path).net.eval(), ""
+
+
 def section_quality(args: argparse.Namespace, styles: list[Any], photos: list, outs: dict, auto: dict) -> None:
     heading("5. Quality guard: perceptual loss (content + style + TV, each style's recipe weights)")
     torch = torch_or_none()
@@ -520,7 +533,6 @@ def section_quality(args: argparse.Namespace, styles: list[Any], photos: list, o
         return
     import cv2
 
-    from models.checkpoint import load
     from training.data import read_rgb, resize_long_side, to_tensor
     from training.optimize import PerceptualObjective
     from training.recipe import PAPER
@@ -548,7 +560,7 @@ def section_quality(args: argparse.Namespace, styles: list[Any], photos: list, o
             continue
         style_t = to_tensor(resize_long_side(style_rgb, int(r.get("style_size", PAPER.style_size))))
         jpath = args.johnson_dir / f"{info.name}.safetensors"
-        jnet = load(jpath).net.eval() if jpath.is_file() else None
+        jnet, jnote = johnson_reference(jpath, int(r.get("iteration") or 0))
         o = outs[info.name]
         sums: dict[str, list[float]] = {"int8": [], "fp32": [], "full": [], "johnson": []}
         with torch.inference_mode():
@@ -579,7 +591,7 @@ def section_quality(args: argparse.Namespace, styles: list[Any], photos: list, o
             f"{mean['int8']:.4g}" if mean["int8"] is not None else o["int8_note"],
             f"{mean['fp32']:.4g}",
             f"{full:.4g} ({info.arch})",
-            f"{john:.4g}" if john is not None else f"not trained ({jpath.name})",
+            f"{john:.4g}" if john is not None else jnote,
             f"{mean['fp32'] / full:.3f}",
             NA if ratio["int8"] is None else f"{ratio['int8']:.3f}",
             NA if ratio["fp32"] is None else f"{ratio['fp32']:.3f}",
