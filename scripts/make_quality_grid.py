@@ -41,17 +41,21 @@ def tile(path: Path, height: int, width: int) -> np.ndarray:
     return np.ascontiguousarray(img[y : y + height, x : x + width])
 
 
-def johnson_runner(name: str):
-    """A frame -> frame function for the trained johnson reference, or None."""
+def johnson_runner(name: str, iterations: int) -> tuple[object, str]:
+    """A frame -> frame function for the trained johnson reference (or None) and its label.
+    A reference with fewer iterations than the style's full net is still in training."""
     path = JOHNSON / f"{name}.safetensors"
     if not path.is_file():
-        return None
+        return None, "johnson: not trained"
     try:
         import torch
 
-        from models.checkpoint import load
+        from models.checkpoint import load, read_metadata
     except ImportError:
-        return None
+        return None, "johnson: needs torch"
+    done = int(read_metadata(path).get("iteration", 0))
+    if done < iterations:
+        return None, f"johnson: in training ({done}/{iterations})"
     net = load(path).net.eval()
 
     def run(bgr: np.ndarray) -> np.ndarray:
@@ -60,7 +64,7 @@ def johnson_runner(name: str):
             y = net(x).clamp(0, 1)[0].permute(1, 2, 0).numpy()
         return np.ascontiguousarray((y * 255).round().astype(np.uint8)[:, :, ::-1])
 
-    return run
+    return run, "johnson reference"
 
 
 def main() -> None:
@@ -79,8 +83,8 @@ def main() -> None:
             runs.append(("CPU version fp32", OrtEngine(cpu, "cpu").run))
             if int8_ir_path(cpu).is_file():
                 runs.append(("CPU version int8", OpenVinoEngine(cpu, int8=True).run))
-        john = johnson_runner(style.name)
-        runs.append(("johnson reference", john) if john else ("johnson: not trained", None))
+        john, john_label = johnson_runner(style.name, int(style.recipe.get("iteration") or 0))
+        runs.append((john_label, john))
         for photo in photos:
             tiles = [label(photo, "photo")]
             for text, run in runs:
