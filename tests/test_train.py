@@ -83,6 +83,26 @@ def test_train_end_to_end_loss_goes_down(tiny_data, style_image, tmp_path):
     assert resumed["earlier_commands"][0]["until_iteration"] == 40
 
 
+def test_resume_can_grow_the_net(tiny_data, style_image, tmp_path, capsys):
+    assert main(_args(style_image, tiny_data, tmp_path, "--iterations", "2")) == 0
+    path = tmp_path / "stripes.safetensors"
+    assert ckpt.read_metadata(path)["config"]["blocks"] == 5
+    grow = ("--grow-blocks", "6", "--resume", str(path))
+    assert main(_args(style_image, tiny_data, tmp_path, "--iterations", "3", *grow)) == 0
+    meta = ckpt.read_metadata(path)
+    assert meta["config"]["blocks"] == 6 and meta["iteration"] == 3
+    assert "--grow-blocks 6" in meta["command"]  # the recipe records the growth
+    # the same command resumes a net that already has 6 blocks without growing it again
+    assert main(_args(style_image, tiny_data, tmp_path, "--iterations", "4", *grow)) == 0
+    assert ckpt.read_metadata(path)["config"]["blocks"] == 6
+    assert len(ckpt.load(path).net.res) == 6
+    assert main(_args(style_image, tiny_data, tmp_path, "--iterations", "5", "--grow-blocks", "4",
+                      "--resume", str(path))) == 2
+    assert "cannot remove" in capsys.readouterr().err
+    assert main(_args(style_image, tiny_data, tmp_path / "new", "--iterations", "1", "--grow-blocks", "6")) == 2
+    assert "needs --resume" in capsys.readouterr().err
+
+
 def test_unreadable_files_are_skipped_with_a_warning(tiny_data):
     crops = RandomCrops(find_images(tiny_data), 32, 2, seed=0)
     crops.files = [f for f in crops.files if f.name == "broken.jpg"] + crops.files

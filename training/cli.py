@@ -43,6 +43,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="auto: bf16 autocast where the CPU/GPU has bf16, else fp32")
     p.add_argument("--resume", type=Path, help="continue from this checkpoint (weights, Adam state, iteration)")
+    p.add_argument("--grow-blocks", type=int, default=0, metavar="N",
+                   help="with --resume: grow the net to N residual blocks; the new ones start as the identity "
+                   "(the output is unchanged). For a net whose loss has stopped falling for want of capacity; "
+                   "a net that already has N is left as it is, so the same command resumes")
     p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-397923af.pth or VGG16 ONNX to use")
     p.add_argument("--teacher", type=Path, metavar="CHECKPOINT",
                    help="distil: learn to reproduce this trained style's outputs (Hinton et al. 2015). With "
@@ -97,7 +101,7 @@ def run_train(args: argparse.Namespace) -> int:
     opts = TrainOptions(
         style_image=args.style_image, data=args.data, name=args.name, out=args.out,
         recipe=_recipe_from(args), title=args.title, device=args.device, precision=args.precision,
-        resume=args.resume, vgg_weights=args.vgg_weights, teacher=args.teacher, preview_every=args.preview_every,
+        resume=args.resume, grow_blocks=args.grow_blocks, vgg_weights=args.vgg_weights, teacher=args.teacher, preview_every=args.preview_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every,
         command=shlex.join(["stylecam", *getattr(args, "argv", sys.argv[1:])]),
     )
