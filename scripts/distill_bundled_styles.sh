@@ -13,7 +13,7 @@
 #     pixels than in 160 px crops. 50 such iterations took the_scream's held-out loss at
 #     640x480 down a further 2.1%.
 #
-#   scripts/distill_bundled_styles.sh [DISTILL] [FINETUNE] [POLISH] [SCALE]
+#   scripts/distill_bundled_styles.sh [DISTILL] [FINETUNE] [POLISH] [SCALE] [GROW]
 #
 # Resumable: a style continues from its last checkpoint (weights, Adam state, iteration).
 # ONLY="a b" distils a subset, so two processes can share the styles (one per core):
@@ -25,6 +25,9 @@ DISTILL=${1:-500}
 FINETUNE=${2:-400}
 POLISH=${3:-300}
 SCALE=${4:-50}
+GROW=${5:-600}
+GROW_TO=${GROW_TO:-6}
+GROW_ONLY=${GROW_ONLY:-composition_viii}
 PAINTINGS=${PAINTINGS:-../shared/data/paintings}
 PHOTOS=${PHOTOS:-runs/photos_train}
 TEACHERS=${TEACHERS:-models/styles/checkpoints}
@@ -77,5 +80,13 @@ for entry in "${STYLES[@]}"; do
       --arch nano --image-size 320 --batch-size 2 --style-size 256 --content-weight 1 --style-weight 1e-5 \
       --tv-weight 1e-5 --lr 3e-4 --iterations "$((final + POLISH + SCALE))" --preview-every 100 \
       --checkpoint-every 25 --log-every 25 "${resume[@]}"
+    done_its=$((final + POLISH + SCALE))
+    resume=(--resume "$ckpt")
+  fi
+  if [[ " $GROW_ONLY " == *" $name "* ]] && [ "$done_its" -lt "$((final + POLISH + SCALE + GROW))" ]; then
+    "$STYLECAM" train "$PAINTINGS/$file" --data "$PHOTOS" --name "$name" --title "$title" --out "$OUT" \
+      --arch nano --image-size 320 --batch-size 2 --style-size 256 --content-weight 1 --style-weight 1e-5 \
+      --tv-weight 1e-5 --lr 3e-4 --grow-blocks "$GROW_TO" --iterations "$((final + POLISH + SCALE + GROW))" \
+      --preview-every 100 --checkpoint-every 25 --log-every 25 "${resume[@]}"
   fi
 done
