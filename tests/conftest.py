@@ -338,3 +338,12 @@ def gui_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 640x480, 30 frames/s, 2 s H.264 clip with an AAC tone: the live source (it loops)."""
     d = tmp_path_factory.mktemp("gui_clip")
     return write_media_clip(d / "live.mp4", 640, 480, seconds=GUI_SECONDS, fps=GUI_FPS)
+
+
+def default_sigint() -> None:
+    """Popen preexec_fn for the Ctrl-C tests: a shell that runs the suite as a background job
+    starts it with SIGINT ignored, and children inherit that, so the signal the test sends
+    would never arrive. The child gets the default action back, as in a terminal."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import MEDIA_FRAMES, audio_packets, probe_video, write_media_clip
+from conftest import MEDIA_FRAMES, audio_packets, default_sigint, probe_video, write_media_clip
 
 from app.cli import main
 
@@ -188,7 +188,7 @@ def test_ctrl_c_leaves_no_file_and_exits_130(tmp_path: Path, toy_styles_dir: Pat
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "stylize", str(clip), "--style", "negative", "--engine", "cpu",
          "--styles-dir", str(toy_styles_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (set(tmp_path.iterdir()) - before) and proc.poll() is None:

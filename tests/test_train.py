@@ -12,6 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import cv2  # noqa: E402
+from conftest import default_sigint  # noqa: E402
 
 from app.cli import main  # noqa: E402
 from models import checkpoint as ckpt  # noqa: E402
@@ -146,7 +147,7 @@ def _env():
 
 def test_ctrl_c_saves_a_checkpoint(tiny_data, style_image, tmp_path):
     cmd = [sys.executable, "-m", "app.cli", *_args(style_image, tiny_data, tmp_path, "--iterations", "100000")]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = 120
     import time
 
