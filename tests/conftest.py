@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from fractions import Fraction
 from pathlib import Path
 
@@ -344,6 +345,4 @@ def default_sigint() -> None:
     """Popen preexec_fn for the Ctrl-C tests: a shell that runs the suite as a background job
     starts it with SIGINT ignored, and children inherit that, so the signal the test sends
     would never arrive. The child gets the default action back, as in a terminal."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_DFL)

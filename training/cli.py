@@ -101,7 +101,8 @@ def run_train(args: argparse.Namespace) -> int:
     opts = TrainOptions(
         style_image=args.style_image, data=args.data, name=args.name, out=args.out,
         recipe=_recipe_from(args), title=args.title, device=args.device, precision=args.precision,
-        resume=args.resume, grow_blocks=args.grow_blocks, vgg_weights=args.vgg_weights, teacher=args.teacher, preview_every=args.preview_every,
+        resume=args.resume, grow_blocks=args.grow_blocks, vgg_weights=args.vgg_weights, teacher=args.teacher,
+        preview_every=args.preview_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every,
         command=shlex.join(["stylecam", *getattr(args, "argv", sys.argv[1:])]),
     )

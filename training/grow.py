@@ -44,3 +44,16 @@ def remap_optimizer_state(old: torch.nn.Module, new: torch.nn.Module,
             if f"{i}.{key}" in flat:
                 out[f"{new_index[name]}.{key}"] = flat[f"{i}.{key}"]
     return out
+
+
+def grow_to(net: torch.nn.Module, arch: str, blocks: int,
+            optimizer_state: dict[str, torch.Tensor]) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
+    """The net (and its Adam state) with ``blocks`` residual blocks; unchanged if it has them
+    already, so a resumed run given the same command does not grow twice."""
+    have = int(net.config["blocks"])
+    if blocks < have:
+        raise ValueError(f"has {have} residual blocks; --grow-blocks cannot remove any")
+    if blocks == have:
+        return net, optimizer_state
+    grown = add_residual_blocks(net, arch, blocks - have)
+    return grown, remap_optimizer_state(net, grown, optimizer_state)

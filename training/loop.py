@@ -26,7 +26,7 @@ from models import checkpoint as ckpt
 from models.errors import StyleError
 from models.registry import create_model
 from training.data import DataError, RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
-from training.grow import add_residual_blocks, remap_optimizer_state
+from training.grow import grow_to
 from training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss
 from training.recipe import Recipe
 from training.vgg import VGG16Features, load_state
@@ -133,13 +133,11 @@ class Trainer:
             self.earlier_commands = [*meta.get("earlier_commands", []),
                                      {"command": meta.get("command", ""), "until_iteration": self.start_iteration}]
             optimizer_state = loaded.optimizer_state
-            have = int(self.net.config.get("blocks", 0))
-            if opts.grow_blocks and opts.grow_blocks < have:
-                raise TrainError(f"{opts.resume}: has {have} residual blocks; --grow-blocks cannot remove any")
-            if opts.grow_blocks > have:
-                grown = add_residual_blocks(self.net, self.recipe.arch, opts.grow_blocks - have)
-                optimizer_state = remap_optimizer_state(self.net, grown, optimizer_state)
-                self.net = grown
+            if opts.grow_blocks:
+                try:
+                    self.net, optimizer_state = grow_to(self.net, self.recipe.arch, opts.grow_blocks, optimizer_state)
+                except ValueError as e:
+                    raise TrainError(f"{opts.resume}: {e}") from None
             # A student fine-tuned after distillation keeps the record of its teacher.
             self.earlier_teacher = meta.get("teacher")
         else:
