@@ -474,14 +474,19 @@ def build_args():
 
 
 def _record_from(source_path: Path, out: Path, skip: int, frames: int):
-    """Feed ``frames`` frames of a looping file (after ``skip``) straight to a Recorder."""
+    """Feed ``frames`` frames of a looping file (after ``skip``) straight to a Recorder.
+
+    Frames arrive faster than a live source would send them, so the queue holds them all:
+    what is tested is the file written, not the live drop policy (which a slow machine
+    would otherwise trigger before the writer thread has opened its file)."""
     from app.gui.mailbox import Frame, Result
     from app.gui.recorder import AudioSource, Recorder
     from app.gui.sources import FileSource
 
     src = FileSource(source_path)
     src.open()
-    recorder = Recorder(out, src.fps, AudioSource(src.path, lambda: src.loop_length) if src.has_audio else None)
+    audio = AudioSource(src.path, lambda: src.loop_length) if src.has_audio else None
+    recorder = Recorder(out, src.fps, audio, queue_size=frames + 1)
     recorder.start()
     for i in range(skip + frames):
         image, media_time = src.read()
