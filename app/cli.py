@@ -13,11 +13,11 @@ def build_parser() -> argparse.ArgumentParser:
         "transfer, Johnson et al. 2016). Run without a command to open the app.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from app.gui.command import add_gui_parser
-    from app.styles_cli import add_styles_parser
-    from app.stylize import add_stylize_parser
-    from export.cli import add_export_parser
-    from training.cli import add_optimize_parser, add_train_parser
+    from stylecam.app.gui.command import add_gui_parser
+    from stylecam.app.styles_cli import add_styles_parser
+    from stylecam.app.stylize import add_stylize_parser
+    from stylecam.export.cli import add_export_parser
+    from stylecam.training.cli import add_optimize_parser, add_train_parser
 
     add_train_parser(sub)
     add_optimize_parser(sub)

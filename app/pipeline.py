@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from app import effects
+from stylecam.app import effects
 
 T = TypeVar("T")
 U = TypeVar("U")

@@ -27,7 +27,7 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def run_styles(args: argparse.Namespace) -> int:
-    from models.catalog import discover, user_styles_dir
+    from stylecam.models.style.catalog import discover, user_styles_dir
 
     styles = discover(args.styles_dir)
     if not styles:

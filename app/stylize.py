@@ -21,8 +21,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from app.pipeline import FrameProcessor, run_pipeline
-from app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
+from stylecam.app.pipeline import FrameProcessor, run_pipeline
+from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
 
 PROG = "stylecam stylize"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
@@ -45,7 +45,7 @@ class InputError(Exception):
 @dataclass(frozen=True)
 class Job:
     source: Path
-    style: Any  # models.catalog.StyleInfo
+    style: Any  # stylecam.models.style.catalog.StyleInfo
     output: Path
     kind: str  # "image" | "video"
 
@@ -84,7 +84,7 @@ def _crf(text: str) -> int:
 
 
 def add_stylize_parser(sub: argparse._SubParsersAction) -> None:
-    from models.engines import CHOICES
+    from stylecam.models.runtime.engines import CHOICES
 
     p = sub.add_parser(
         "stylize",
@@ -179,7 +179,7 @@ def plan_output(source: Path, kind: str, style_name: str, output: Path | None) -
 def resolve_styles(names: list[str], extra_dirs: list[Path]) -> list[Any]:
     """StyleInfo for every name or style file; the catalog's ``StyleError`` says what is
     wrong (for an unknown name it lists the available ones)."""
-    from models.catalog import resolve
+    from stylecam.models.style.catalog import resolve
 
     return [resolve(name, extra_dirs=tuple(extra_dirs)) for name in names]
 
@@ -276,7 +276,7 @@ def run_job(job: Job, processor: FrameProcessor, crf: int, preset: str = "superf
 
 
 def _open_style(style: Any, engine: str, full_net: bool = False) -> Any:
-    from models.engines import open_engine
+    from stylecam.models.runtime.engines import open_engine
 
     eng = open_engine(style.path, engine, full_net=full_net)
     print(f"{PROG}: style {style.name!r} on engine {eng.name} ({eng.label})", file=sys.stderr, flush=True)
@@ -293,7 +293,7 @@ def run_stylize(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from models.errors import StyleError
+    from stylecam.models.errors import StyleError
 
     names = [n.strip() for n in args.style.split(",") if n.strip()]
     if not names:

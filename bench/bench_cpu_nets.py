@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 import openvino as ov  # noqa: E402
 import torch  # noqa: E402
 
-from export.onnx_export import FrameModule, _export_graph  # noqa: E402
-from models.nets import lite, multiply_adds_per_pixel, nano  # noqa: E402
+from stylecam.export.onnx_export import FrameModule, _export_graph  # noqa: E402
+from stylecam.models.nets.transform import lite, multiply_adds_per_pixel, nano  # noqa: E402
 
 # (label, factory, config): cumulative changes from lite to nano
 STEPS = [

@@ -36,9 +36,9 @@ def ms_per_frame(engine: object, frame: np.ndarray, runs: int) -> float:
 
 
 def main() -> int:
-    from export.images import fit, gradient, read_bgr
-    from export.verify import psnr
-    from models.engines import OpenVinoEngine, OrtEngine, available_engines, int8_ir_path, open_engine
+    from stylecam.export.images import fit, gradient, read_bgr
+    from stylecam.export.verify import psnr
+    from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine, available_engines, int8_ir_path, open_engine
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("style", type=Path)

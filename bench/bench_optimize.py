@@ -19,10 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from models import checkpoint as ckpt  # noqa: E402
-from training.data import find_images, read_rgb, resize_long_side, to_tensor  # noqa: E402
-from training.optimize import PerceptualObjective, optimize  # noqa: E402
-from training.vgg import load_vgg16  # noqa: E402
+from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
+from stylecam.training.data import find_images, read_rgb, resize_long_side, to_tensor  # noqa: E402
+from stylecam.training.optimize import PerceptualObjective, optimize  # noqa: E402
+from stylecam.training.vgg import load_vgg16  # noqa: E402
 
 STEPS = (50, 100, 300)
 

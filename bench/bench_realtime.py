@@ -14,7 +14,7 @@ Prints Markdown tables, every figure measured in this run on this machine:
 3. The live app: the real PyQt6 window, offscreen, in a process of its own, on a
    640x480 30 frames/s looping file source, a bundled style on ``auto``; after the
    warm-up, frames shown and processed per second and capture-to-display latency
-   (mean, 95th percentile) from the app's own counters (``app.gui.stats``).
+   (mean, 95th percentile) from the app's own counters (``stylecam.app.gui.stats``).
    Targets: >= 30 frames/s shown, latency < 100 ms.
 4. int8 drift: PSNR of the OpenVINO int8 IR output against the fp32 ONNX output (ONNX
    Runtime CPU, the reference) of the same style on held-out photos at 640x480.
@@ -149,7 +149,7 @@ def torch_or_none() -> Any:
 
 
 def pick_styles(args: argparse.Namespace) -> list[Any]:
-    from models.catalog import discover, resolve
+    from stylecam.models.style.catalog import discover, resolve
 
     dirs = args.styles_dir
     if args.styles:
@@ -161,14 +161,14 @@ def pick_styles(args: argparse.Namespace) -> list[Any]:
 
 
 def has_cpu_version(info: Any) -> bool:
-    from models.engines import cpu_variant_path
+    from stylecam.models.runtime.engines import cpu_variant_path
 
     return cpu_variant_path(info.path).is_file()
 
 
 def cpu_model(info: Any) -> Path:
     """The file the CPU engines run for a style: its real-time CPU version where it has one."""
-    from models.engines import cpu_variant_path
+    from stylecam.models.runtime.engines import cpu_variant_path
 
     return cpu_variant_path(info.path) if has_cpu_version(info) else info.path
 
@@ -179,7 +179,7 @@ def cpu_model(info: Any) -> Path:
 def run_stylize(clip: Path, out: Path, style: str, engine: str, dirs: list[Path], size: int | None = None,
                  full_net: bool = False) -> dict:
     """One ``stylecam stylize`` process; its printed figure for the file and the wall clock."""
-    cmd = [sys.executable, "-m", "app.cli", "stylize", str(clip), "--style", style, "--engine", engine,
+    cmd = [sys.executable, "-m", "stylecam", "stylize", str(clip), "--style", style, "--engine", engine,
            "-o", str(out), *(["--full-net"] if full_net else [])]
     for d in dirs:
         cmd += ["--styles-dir", str(d)]
@@ -283,8 +283,8 @@ def gui_worker(spec: dict) -> int:
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
 
-    from app.gui.settings import Preferences
-    from app.gui.window import MainWindow
+    from stylecam.app.gui.settings import Preferences
+    from stylecam.app.gui.window import MainWindow
 
     app = QApplication.instance() or QApplication(["stylecam-bench"])
     tmp = Path(spec["tmp"])
@@ -441,7 +441,7 @@ def shown_verdict(r: dict, rate: int) -> str:
 
 
 def heldout_frames(args: argparse.Namespace, h: int, w: int) -> list[tuple[str, np.ndarray]]:
-    from export.images import fit, load_images
+    from stylecam.export.images import fit, load_images
 
     return [(name, fit(img, h, w)) for name, img in load_images(args.heldout, args.photos, long_side=1280)]
 
@@ -449,7 +449,7 @@ def heldout_frames(args: argparse.Namespace, h: int, w: int) -> list[tuple[str, 
 def stylize_all(args: argparse.Namespace, styles: list[Any], photos: list[tuple[str, np.ndarray]]) -> dict:
     """Per style, on every photo: the CPU version (the real-time net where the style has one)
     in fp32 (ONNX Runtime CPU) and int8 (OpenVINO IR), and the full net in fp32."""
-    from models.engines import OpenVinoEngine, OrtEngine, int8_ir_path
+    from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine, int8_ir_path
 
     outs: dict[str, dict] = {}
     for info in styles:
@@ -476,7 +476,7 @@ def stylize_all(args: argparse.Namespace, styles: list[Any], photos: list[tuple[
 
 
 def section_int8(styles: list[Any], photos: list, outs: dict) -> None:
-    from export.verify import psnr
+    from stylecam.export.verify import psnr
 
     heading("4. int8 drift: OpenVINO int8 IR vs fp32 ONNX of the same style")
     rows = []
@@ -505,7 +505,7 @@ QUALITY_HEADERS = ["style", "photos", "weights c / s / tv", "CPU version", "CPU 
 
 
 def read_arch(path: Path) -> str:
-    from models.style_format import read_style_metadata
+    from stylecam.models.style.format import read_style_metadata
 
     return str(read_style_metadata(path)["arch"])
 
@@ -513,7 +513,7 @@ def read_arch(path: Path) -> str:
 def johnson_reference(path: Path, iterations: int) -> tuple[Any, str]:
     """The johnson net to compare with, or None and why: a reference still in training
     (fewer iterations than the style's full net had) would flatter the CPU version."""
-    from models.checkpoint import load, read_metadata
+    from stylecam.models.nets.checkpoint import load, read_metadata
 
     if not path.is_file():
         return None, f"not trained ({path.name})"
@@ -533,10 +533,10 @@ def section_quality(args: argparse.Namespace, styles: list[Any], photos: list, o
         return
     import cv2
 
-    from training.data import read_rgb, resize_long_side, to_tensor
-    from training.optimize import PerceptualObjective
-    from training.recipe import PAPER
-    from training.vgg import load_vgg16
+    from stylecam.training.data import read_rgb, resize_long_side, to_tensor
+    from stylecam.training.optimize import PerceptualObjective
+    from stylecam.training.recipe import PAPER
+    from stylecam.training.vgg import load_vgg16
 
     def rgb_t(bgr: np.ndarray) -> Any:
         return to_tensor(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
@@ -620,8 +620,8 @@ def section_gpu(args: argparse.Namespace, styles: list[Any], engines: list[str],
         table(headers, [[e, "no GPU on this machine", "", f"{w}x{h}", "", "", ""] for e in GPU_ENGINES
                         for w, h in GPU_SIZES])
         return
-    from export.images import fit, gradient, load_images
-    from models.engines import open_engine
+    from stylecam.export.images import fit, gradient, load_images
+    from stylecam.models.runtime.engines import open_engine
 
     info = styles[0]
     photos = load_images(args.heldout, 1, long_side=1920)
@@ -709,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     machine()
-    from models.engines import available_engines
+    from stylecam.models.runtime.engines import available_engines
 
     engines = available_engines()
     print(f"- engines working here: {', '.join(engines)}")

@@ -77,11 +77,11 @@ def load_torch_net(checkpoint: Path | None):
     import torch  # noqa: F401  (the baseline is the one place torch is used)
 
     if checkpoint is not None:
-        from models.checkpoint import load
+        from stylecam.models.nets.checkpoint import load
 
         ck = load(checkpoint)
         return ck.net.eval(), f"{ck.meta.get('arch')} from {checkpoint.name}"
-    from models import create_model
+    from stylecam.models.nets.registry import create_model
 
     return create_model("johnson").eval(), "johnson, random weights (speed only)"
 
@@ -125,7 +125,7 @@ _ENGINE = re.compile(r"on engine (\S+) \((.*)\)")
 
 def run_stylize(clip: Path, out: Path, style: str, engine: str, styles_dir: Path | None,
                 size: int | None) -> dict:
-    cmd = [sys.executable, "-m", "app.cli", "stylize", str(clip), "--style", style, "--engine", engine, "-o", str(out)]
+    cmd = [sys.executable, "-m", "stylecam", "stylize", str(clip), "--style", style, "--engine", engine, "-o", str(out)]
     if styles_dir is not None:
         cmd += ["--styles-dir", str(styles_dir)]
     if size:
@@ -150,8 +150,8 @@ def run_stylize(clip: Path, out: Path, style: str, engine: str, styles_dir: Path
 
 def export_random_style(checkpoint: Path | None, folder: Path) -> tuple[str, Path]:
     """The style file for the same net the torch loop runs (exported with stylecam export)."""
-    from export.onnx_export import export_style
-    from models.checkpoint import save
+    from stylecam.export.onnx_export import export_style
+    from stylecam.models.nets.checkpoint import save
 
     if checkpoint is None:
         net, _ = load_torch_net(None)
@@ -159,7 +159,7 @@ def export_random_style(checkpoint: Path | None, folder: Path) -> tuple[str, Pat
                           {"arch": "johnson", "config": net.config,
                            "style": {"name": "bench_johnson", "title": "johnson, random weights"}})
     result = export_style(checkpoint, folder / "bench_johnson.onnx", report=lambda s: None)
-    from models.style_format import read_style_metadata
+    from stylecam.models.style.format import read_style_metadata
 
     return read_style_metadata(result.path)["name"], folder
 
@@ -178,7 +178,7 @@ def main() -> int:
 
     import torch
 
-    from models.engines import available_engines
+    from stylecam.models.runtime.engines import available_engines
 
     engines = args.engines.split(",") if args.engines else [*available_engines(), "auto"]
     with tempfile.TemporaryDirectory(prefix="stylecam-bench-") as tmp:

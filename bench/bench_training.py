@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from training.loop import Trainer, TrainOptions, cpu_has_bf16  # noqa: E402
-from training.recipe import Recipe  # noqa: E402
+from stylecam.training.loop import Trainer, TrainOptions, cpu_has_bf16  # noqa: E402
+from stylecam.training.recipe import Recipe  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 

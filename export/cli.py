@@ -34,7 +34,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from models.errors import StyleError
+    from stylecam.models.errors import StyleError
 
     if args.int8 and args.calibration is None:
         print("stylecam export: --int8 needs --calibration DIR (a folder of real photos)", file=sys.stderr)
@@ -44,7 +44,7 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"stylecam export: {folder}: not a folder", file=sys.stderr)
             return 2
     try:
-        from export.onnx_export import export_style
+        from stylecam.export.onnx_export import export_style
     except ImportError as e:
         print(f"stylecam export needs the 'train' extra (torch, onnx): {e}", file=sys.stderr)
         return 2
@@ -53,13 +53,13 @@ def run_export(args: argparse.Namespace) -> int:
         result = export_style(args.checkpoint, args.output, images_dir=images_dir,
                               preview_image=args.preview_image, fp16=args.fp16)
         if args.int8:
-            from export.images import load_images
-            from export.quantize import quantize_int8
+            from stylecam.export.images import load_images
+            from stylecam.export.quantize import quantize_int8
 
             check = load_images(images_dir, 3, long_side=640) if images_dir else None
             quantize_int8(result.path, args.calibration, check_images=check)
         if args.tensorrt:
-            from export.tensorrt_plan import TensorRTUnavailable, build_for_export
+            from stylecam.export.tensorrt_plan import TensorRTUnavailable, build_for_export
 
             try:
                 build_for_export(result.path)

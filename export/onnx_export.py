@@ -26,11 +26,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from export import images
-from export.verify import FrameDiff, check, compare, psnr
-from models import style_format as sf
-from models.checkpoint import load as load_checkpoint
-from models.errors import StyleError
+from stylecam.export import images
+from stylecam.export.verify import FrameDiff, check, compare, psnr
+from stylecam.models.errors import StyleError
+from stylecam.models.nets.checkpoint import load as load_checkpoint
+from stylecam.models.style import format as sf
 
 OPSET = 18  # the dynamo exporter's opset; the TorchScript fallback writes 17
 MAX_SIDE = 8192

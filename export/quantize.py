@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from export import images
-from export.verify import psnr
-from models.engines import int8_ir_path
-from models.errors import StyleError
-from models.style_format import INPUT_NAME
+from stylecam.export import images
+from stylecam.export.verify import psnr
+from stylecam.models.errors import StyleError
+from stylecam.models.runtime.engines import int8_ir_path
+from stylecam.models.style.format import INPUT_NAME
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """``stylecam export --tensorrt``: build (or reuse) the cached TensorRT plan of a style.
 
-The builder itself lives in ``models.tensorrt_plan`` because the app also builds plans
+The builder itself lives in ``stylecam.models.runtime.tensorrt_plan`` because the app also builds plans
 on first use and ``models`` never imports ``export``; this module is the export-side
 front end that reports what it did. Needs a GPU and TensorRT 10: unverified here.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from models.tensorrt_plan import (
+from stylecam.models.runtime.tensorrt_plan import (
     DEFAULT_PROFILE,
     FrameProfile,
     TensorRTUnavailable,

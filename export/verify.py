@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import StyleError
+from stylecam.models.errors import StyleError
 
 TOLERANCE_LEVELS = 1
 MAX_FRACTION_OFF = 0.001

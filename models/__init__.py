@@ -1,11 +1,8 @@
-"""What a style is and how it runs.
+"""What a style is and how it runs, in three layers that import downwards only:
 
-Importing this package never imports torch: the runtime (catalog, engines) must work
-on machines that only run styles. The torch-only modules are ``nets`` and
-``checkpoint``; import them explicitly when training or exporting.
+- ``stylecam.models.nets`` (torch): the transform nets, their registry, checkpoints;
+- ``stylecam.models.style`` (torch-free): the style file format and the catalog;
+- ``stylecam.models.runtime`` (torch-free): the engines.
+
+Importing this package imports none of them, so it never imports torch.
 """
-
-from models.errors import StyleError
-from models.registry import create_model, list_models
-
-__all__ = ["StyleError", "create_model", "list_models"]

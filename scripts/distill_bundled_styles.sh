@@ -48,7 +48,7 @@ for entry in "${STYLES[@]}"; do
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
   ckpt="$OUT/$name.safetensors"
   done_its=0
-  [ -f "$ckpt" ] && done_its=$(python -c "import sys; from models.checkpoint import read_metadata as r; print(r(sys.argv[1])['iteration'])" "$ckpt")
+  [ -f "$ckpt" ] && done_its=$(python -c "import sys; from stylecam.models.nets.checkpoint import read_metadata as r; print(r(sys.argv[1])['iteration'])" "$ckpt")
   resume=()
   [ -f "$ckpt" ] && resume=(--resume "$ckpt")
   if [ "$done_its" -lt "$DISTILL" ]; then

@@ -35,8 +35,8 @@ def main() -> int:
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
 
-    from app.gui.settings import Preferences
-    from app.gui.window import MainWindow
+    from stylecam.app.gui.settings import Preferences
+    from stylecam.app.gui.window import MainWindow
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("stylecam")

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from make_readme_grid import label  # noqa: E402
 
-from models.catalog import discover  # noqa: E402
-from models.engines import OpenVinoEngine, OrtEngine, cpu_variant_path, int8_ir_path  # noqa: E402
+from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine, cpu_variant_path, int8_ir_path  # noqa: E402
+from stylecam.models.style.catalog import discover  # noqa: E402
 
 JOHNSON = ROOT / "models" / "styles" / "checkpoints" / "johnson"
 DEFAULT_PHOTOS = [ROOT / "tests" / "data" / "astronaut.jpg",
@@ -50,7 +50,7 @@ def johnson_runner(name: str, iterations: int) -> tuple[object, str]:
     try:
         import torch
 
-        from models.checkpoint import load, read_metadata
+        from stylecam.models.nets.checkpoint import load, read_metadata
     except ImportError:
         return None, "johnson: needs torch"
     done = int(read_metadata(path).get("iteration", 0))

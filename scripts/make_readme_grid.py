@@ -16,8 +16,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.catalog import discover  # noqa: E402
-from models.engines import open_engine  # noqa: E402
+from stylecam.models.runtime.engines import open_engine  # noqa: E402
+from stylecam.models.style.catalog import discover  # noqa: E402
 
 PHOTOS = ["astronaut.jpg", "coffee.jpg", "chelsea.jpg"]
 

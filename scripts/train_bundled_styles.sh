@@ -28,7 +28,7 @@ STYLES=(
 iteration_of() {
   python - "$1" <<'PY'
 import sys
-from models.checkpoint import read_metadata
+from stylecam.models.nets.checkpoint import read_metadata
 try:
     print(read_metadata(sys.argv[1])["iteration"])
 except Exception:

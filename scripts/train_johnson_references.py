@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.checkpoint import read_metadata  # noqa: E402
+from stylecam.models.nets.checkpoint import read_metadata  # noqa: E402
 
 LITE = ROOT / "models" / "styles" / "checkpoints"
 OUT = LITE / "johnson"
@@ -60,7 +60,7 @@ def main() -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    stylecam = [sys.executable, "-m", "app.cli"]
+    stylecam = [sys.executable, "-m", "stylecam"]
     for name in args.names:
         target = OUT / f"{name}.safetensors"
         for run_args, until in segments(LITE / f"{name}.safetensors"):

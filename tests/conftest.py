@@ -88,7 +88,7 @@ def write_toy_style(path: Path, name: str = "negative", title: str = "Negative")
     import onnx
     from onnx import TensorProto, helper
 
-    from models.style_format import FORMAT, INPUT_NAME, OUTPUT_NAME
+    from stylecam.models.style.format import FORMAT, INPUT_NAME, OUTPUT_NAME
 
     frame = helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8, ["height", "width", 3])
     out = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.UINT8, ["height", "width", 3])
@@ -220,8 +220,8 @@ def export_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     models.checkpoint.save, scaled so that outputs are mid-grey images, not saturated."""
     import torch
 
-    from models.checkpoint import save
-    from models.registry import create_model, list_models
+    from stylecam.models.nets.checkpoint import save
+    from stylecam.models.nets.registry import create_model, list_models
 
     d = tmp_path_factory.mktemp("export_ck")
     out = {}
@@ -252,8 +252,8 @@ def export_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
 def exported_styles(export_checkpoints: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``{arch: ExportResult}`` for every architecture; lite also gets fp16 and int8 variants
     and a CPU version (``lite_cpu``: the nano net trained, in name, for the same style)."""
-    from export.onnx_export import export_style
-    from export.quantize import quantize_int8
+    from stylecam.export.onnx_export import export_style
+    from stylecam.export.quantize import quantize_int8
 
     d = tmp_path_factory.mktemp("export_out")
     results = {}
@@ -273,7 +273,7 @@ def exported_styles(export_checkpoints: dict[str, Path], tmp_path_factory: pytes
 def _as_style_of(student: Path, teacher: Path, out_dir: Path) -> Path:
     """The ``student`` checkpoint re-labelled as the ``teacher``'s style: what distilling a
     CPU version of that style gives (same name, same painting), without training one."""
-    from models.checkpoint import load, save
+    from stylecam.models.nets.checkpoint import load, save
 
     ck = load(student)
     meta = dict(ck.meta, style=load(teacher).meta["style"])
@@ -303,7 +303,7 @@ def write_toy_style_with_preview(path: Path, name: str, title: str, colour: tupl
     write_toy_style(path, name=name, title=title)
     model = onnx.load(str(path))
     if channels is not None:  # replace the negative by a BGR channel permutation
-        from models.style_format import INPUT_NAME, OUTPUT_NAME
+        from stylecam.models.style.format import INPUT_NAME, OUTPUT_NAME
 
         idx = helper.make_tensor("idx", TensorProto.INT64, [3], list(channels))
         node = helper.make_node("Gather", [INPUT_NAME, "idx"], [OUTPUT_NAME], axis=2)

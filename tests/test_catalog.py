@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import write_toy_style
 
-from app.cli import main
-from models.catalog import discover, resolve, user_styles_dir
-from models.errors import StyleError
+from stylecam.app.cli import main
+from stylecam.models.errors import StyleError
+from stylecam.models.style.catalog import discover, resolve, user_styles_dir
 
 
 def write_foreign_onnx(path: Path) -> Path:

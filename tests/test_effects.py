@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app import effects
+from stylecam.app import effects
 
 
 @pytest.fixture

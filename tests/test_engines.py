@@ -10,10 +10,17 @@ import numpy as np
 import pytest
 from conftest import export_test_photos
 
-from export.verify import compare, psnr
-from models.engines import ENGINE_NAMES, Engine, OpenVinoEngine, OrtEngine, available_engines, open_engine
-from models.errors import EngineError, StyleError
-from models.registry import list_models
+from stylecam.export.verify import compare, psnr
+from stylecam.models.errors import EngineError, StyleError
+from stylecam.models.nets.registry import list_models
+from stylecam.models.runtime.engines import (
+    ENGINE_NAMES,
+    Engine,
+    OpenVinoEngine,
+    OrtEngine,
+    available_engines,
+    open_engine,
+)
 
 AVAILABLE = available_engines()
 
@@ -107,8 +114,8 @@ def test_broken_and_foreign_files_are_style_errors(tmp_path: Path) -> None:
 
 
 def test_runtime_modules_do_not_import_torch() -> None:
-    code = ("import sys, models.engines, models.catalog, models.tensorrt_engine, app.styles_cli; "
-            "models.engines.available_engines(); assert 'torch' not in sys.modules, 'torch imported'; "
+    code = ("import sys, stylecam.models.runtime.engines, stylecam.models.style.catalog, stylecam.models.runtime.tensorrt_engine, "
+            "stylecam.app.styles_cli; stylecam.models.runtime.engines.available_engines(); assert 'torch' not in sys.modules, 'torch imported'; "
             "assert 'onnx' not in sys.modules, 'onnx imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
 

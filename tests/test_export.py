@@ -9,14 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from app.cli import main
-from export.verify import VerificationError, check, compare, psnr
-from models.errors import StyleError
-from models.style_format import read_style_metadata
+from stylecam.app.cli import main
+from stylecam.export.verify import VerificationError, check, compare, psnr
+from stylecam.models.errors import StyleError
+from stylecam.models.style.format import read_style_metadata
 
 pytest.importorskip("torch")
 
-from models.registry import list_models  # noqa: E402
+from stylecam.models.nets.registry import list_models  # noqa: E402
 
 
 @pytest.mark.parametrize("arch", list_models())
@@ -37,8 +37,8 @@ def test_export_matches_torch_at_another_odd_size(exported_styles: dict, export_
     import onnxruntime as ort
     import torch
 
-    from export.onnx_export import FrameModule
-    from models.checkpoint import load
+    from stylecam.export.onnx_export import FrameModule
+    from stylecam.models.nets.checkpoint import load
 
     module = FrameModule(load(export_checkpoints["lite"]).net)
     frame = np.ascontiguousarray(cv2.imread(str(Path(__file__).parent / "data" / "chelsea.jpg"))[7:68, 11:214])
@@ -55,7 +55,7 @@ def test_export_matches_torch_at_another_odd_size(exported_styles: dict, export_
 def test_graph_interface_and_metadata_round_trip(exported_styles: dict, export_checkpoints: dict) -> None:
     import onnx
 
-    from models.checkpoint import read_metadata
+    from stylecam.models.nets.checkpoint import read_metadata
 
     path = exported_styles["johnson"].path
     model = onnx.load(str(path))
@@ -133,7 +133,7 @@ def test_export_of_a_broken_checkpoint_fails_cleanly(tmp_path: Path, capsys: pyt
     assert str(bad) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*.onnx")) and not list(tmp_path.glob(".*"))
     with pytest.raises(StyleError):
-        from export.onnx_export import export_style
+        from stylecam.export.onnx_export import export_style
 
         export_style(bad)
 
@@ -148,8 +148,8 @@ def test_channel_swap_folding_is_exact(arch):
     """The exported wrapper folds BGR<->RGB into the first/last convs; same result as flipping."""
     import torch
 
-    from export.onnx_export import FrameModule
-    from models import create_model
+    from stylecam.export.onnx_export import FrameModule
+    from stylecam.models.nets.registry import create_model
 
     net = create_model(arch).eval()
     frame = torch.randint(0, 256, (23, 31, 3), dtype=torch.uint8)

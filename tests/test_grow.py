@@ -4,8 +4,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models import create_model, list_models  # noqa: E402
-from training.grow import add_residual_blocks, remap_optimizer_state  # noqa: E402
+from stylecam.models.nets.registry import create_model, list_models  # noqa: E402
+from stylecam.training.grow import add_residual_blocks, remap_optimizer_state  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list_models())

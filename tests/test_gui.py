@@ -18,10 +18,10 @@ from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QApplication
 
-from app.gui.settings import Preferences
-from app.gui.sources import list_cameras
-from app.gui.window import MainWindow
-from models.engines import open_engine
+from stylecam.app.gui.settings import Preferences
+from stylecam.app.gui.sources import list_cameras
+from stylecam.app.gui.window import MainWindow
+from stylecam.models.runtime.engines import open_engine
 
 FPS = 30
 
@@ -36,11 +36,11 @@ def make_window(qtbot, tmp_path: Path, gui_clip: Path, gui_styles_dir: Path, gui
     """Opens windows on the test clip (engine cpu, toy styles, output in tmp_path/out) and
     closes them after the test, so no thread outlives it. Only the toy styles are in the
     menu: the bundled and user folders point at empty folders, so key positions are fixed."""
-    import models.catalog
+    from stylecam.models.style import catalog
 
     (tmp_path / "no_styles").mkdir()
-    monkeypatch.setattr(models.catalog, "BUNDLED_DIR", tmp_path / "no_styles")
-    monkeypatch.setattr(models.catalog, "user_styles_dir", lambda: tmp_path / "no_styles")
+    monkeypatch.setattr(catalog, "BUNDLED_DIR", tmp_path / "no_styles")
+    monkeypatch.setattr(catalog, "user_styles_dir", lambda: tmp_path / "no_styles")
     windows: list[MainWindow] = []
 
     def make(prefs: Preferences | None = None, **kw) -> MainWindow:
@@ -141,7 +141,7 @@ def test_switch_styles_by_menu_and_keys(qtbot, make_window) -> None:
 
 
 def test_auto_engine_is_shown_and_reused_for_other_styles(qtbot, make_window) -> None:
-    from models.engines import available_engines
+    from stylecam.models.runtime.engines import available_engines
 
     window = make_window(style="a_negative", engine="auto")
     wait_for_style(qtbot, window, "a_negative", timeout=30000)
@@ -398,7 +398,7 @@ def test_no_camera_says_so_and_offers_a_file(qtbot, make_window) -> None:
 
 
 def test_cli_registers_gui_command() -> None:
-    from app.cli import build_parser
+    from stylecam.app.cli import build_parser
 
     args = build_parser().parse_args(["gui", "--source", "0", "--style", "x", "--engine", "cpu",
                                       "--styles-dir", "/tmp"])
@@ -421,7 +421,7 @@ class FlakyCamera:
         self.opened += 1
 
     def read(self):
-        from app.gui.sources import SourceLost
+        from stylecam.app.gui.sources import SourceLost
 
         self.reads += 1
         if 5 <= self.reads < 8:
@@ -434,9 +434,9 @@ class FlakyCamera:
 
 
 def test_lost_camera_is_reported_and_recovers(monkeypatch) -> None:
-    from app.gui import capture
-    from app.gui.capture import CaptureThread
-    from app.gui.mailbox import Mailbox
+    from stylecam.app.gui import capture
+    from stylecam.app.gui.capture import CaptureThread
+    from stylecam.app.gui.mailbox import Mailbox
 
     monkeypatch.setattr(capture, "RETRY_SECONDS", 0.05)
     events: list[str] = []
@@ -457,7 +457,7 @@ def test_lost_camera_is_reported_and_recovers(monkeypatch) -> None:
 def test_no_display_is_one_line_not_a_crash(monkeypatch, capsys) -> None:
     import sys
 
-    from app.gui.command import run_gui
+    from stylecam.app.gui.command import run_gui
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the check is for X11/Wayland")
@@ -468,7 +468,7 @@ def test_no_display_is_one_line_not_a_crash(monkeypatch, capsys) -> None:
 
 
 def build_args():
-    from app.cli import build_parser
+    from stylecam.app.cli import build_parser
 
     return build_parser().parse_args(["gui"])
 
@@ -479,9 +479,9 @@ def _record_from(source_path: Path, out: Path, skip: int, frames: int):
     Frames arrive faster than a live source would send them, so the queue holds them all:
     what is tested is the file written, not the live drop policy (which a slow machine
     would otherwise trigger before the writer thread has opened its file)."""
-    from app.gui.mailbox import Frame, Result
-    from app.gui.recorder import AudioSource, Recorder
-    from app.gui.sources import FileSource
+    from stylecam.app.gui.mailbox import Frame, Result
+    from stylecam.app.gui.recorder import AudioSource, Recorder
+    from stylecam.app.gui.sources import FileSource
 
     src = FileSource(source_path)
     src.open()
@@ -534,7 +534,7 @@ def test_auto_full_net_fallback_is_not_filed_under_the_cpu_engine(tmp_path: Path
     not be handed that full-net engine from the cache: by name, it runs the CPU version."""
     import shutil
 
-    from app.gui.switcher import _as_if_chosen
+    from stylecam.app.gui.switcher import _as_if_chosen
 
     style = tmp_path / "pair.onnx"
     shutil.copy(exported_styles["lite"].path, style)

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss  # noqa: E402
+from stylecam.training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss  # noqa: E402
 
 RNG = np.random.default_rng(0)
 

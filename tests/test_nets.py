@@ -4,8 +4,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models import create_model, list_models  # noqa: E402
-from models.nets import multiply_adds_per_pixel  # noqa: E402
+from stylecam.models.nets.registry import create_model, list_models  # noqa: E402
+from stylecam.models.nets.transform import multiply_adds_per_pixel  # noqa: E402
 
 
 def test_registry_lists_johnson_lite_and_nano():

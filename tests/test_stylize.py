@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import MEDIA_FRAMES, audio_packets, default_sigint, probe_video, write_media_clip
 
-from app.cli import main
+from stylecam.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -186,7 +186,7 @@ def test_ctrl_c_leaves_no_file_and_exits_130(tmp_path: Path, toy_styles_dir: Pat
     clip = write_media_clip(tmp_path / "long.mp4", 320, 240, seconds=8, audio=True)
     before = set(tmp_path.iterdir())
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "stylize", str(clip), "--style", "negative", "--engine", "cpu",
+        [sys.executable, "-m", "stylecam", "stylize", str(clip), "--style", "negative", "--engine", "cpu",
          "--styles-dir", str(toy_styles_dir)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
     )
@@ -203,7 +203,7 @@ def test_ctrl_c_leaves_no_file_and_exits_130(tmp_path: Path, toy_styles_dir: Pat
 
 def test_runtime_never_imports_torch(media_dir: Path, toy_styles_dir: Path) -> None:
     code = (
-        "import sys; from app.cli import main; "
+        "import sys; from stylecam.app.cli import main; "
         f"rc = main(['stylize', {str(media_dir / 'silent.mkv')!r}, '--style', 'negative', "
         f"'--styles-dir', {str(toy_styles_dir)!r}]); "
         "assert 'torch' not in sys.modules, 'torch was imported'; sys.exit(rc)"
@@ -214,7 +214,7 @@ def test_runtime_never_imports_torch(media_dir: Path, toy_styles_dir: Path) -> N
 
 def test_a_real_exported_style_on_every_engine_present(media_dir: Path, exported_styles: dict, capsys) -> None:
     """The trained-net path end to end: a ``lite`` net exported by ``stylecam export``."""
-    from models.engines import available_engines
+    from stylecam.models.runtime.engines import available_engines
 
     style = exported_styles["lite"].path
     for engine in available_engines():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.tensorrt_plan import (
+from stylecam.models.runtime.tensorrt_plan import (
     DEFAULT_PROFILE,
     FrameProfile,
     GpuInfo,
@@ -76,7 +76,7 @@ def _tensorrt_missing() -> bool:
 
 @pytest.mark.skipif(not _tensorrt_missing(), reason="tensorrt is installed here")
 def test_refusal_when_tensorrt_is_missing(tmp_path: Path) -> None:
-    from export.tensorrt_plan import build_for_export
+    from stylecam.export.tensorrt_plan import build_for_export
 
     with pytest.raises(TensorRTUnavailable, match=r"TensorRT is not available.*stylecam\[tensorrt\]"):
         import_tensorrt()
@@ -86,8 +86,8 @@ def test_refusal_when_tensorrt_is_missing(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not _tensorrt_missing(), reason="tensorrt is installed here")
 def test_forced_tensorrt_engine_says_why(toy_styles_dir: Path) -> None:
-    from models.engines import open_engine
-    from models.errors import EngineError
+    from stylecam.models.errors import EngineError
+    from stylecam.models.runtime.engines import open_engine
 
     with pytest.raises(EngineError, match="engine 'tensorrt' cannot run here: TensorRT is not available") as e:
         open_engine(toy_styles_dir / "negative.onnx", "tensorrt")

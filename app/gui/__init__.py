@@ -1,2 +1,2 @@
 """The desktop app (PyQt6). Importing this package does not import Qt: the command
-registration in ``app.gui.command`` stays usable without a display."""
+registration in ``stylecam.app.gui.command`` stays usable without a display."""

@@ -21,7 +21,7 @@ def add_gui_parser(sub: argparse._SubParsersAction) -> None:
                    help="a camera index (0, 1, ...) or a video file, which loops (default: last used, "
                    "else the first camera)")
     p.add_argument("--style", metavar="NAME|FILE", default=None, help="style to start with (default: last used)")
-    from models.engines import CHOICES
+    from stylecam.models.runtime.engines import CHOICES
 
     p.add_argument("--engine", choices=CHOICES, default=None, help="inference engine (default: last used, else auto)")
     p.add_argument("--styles-dir", metavar="DIR", type=Path, action="append", default=[],
@@ -44,7 +44,7 @@ def run_gui(args: argparse.Namespace) -> int:
     if problem:
         print(f"stylecam: {problem}", file=sys.stderr)
         return 2
-    from app.gui.app import run
+    from stylecam.app.gui.app import run
 
     return run(
         source=getattr(args, "source", None),

@@ -18,13 +18,13 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from app.gui.recorder import lower_priority
+from stylecam.app.gui.recorder import lower_priority
 
 EngineFactory = Callable[[Path, str], Any]  # (style path, engine choice) -> Engine
 
 
 def default_factory(path: Path, engine: str) -> Any:
-    from models.engines import open_engine
+    from stylecam.models.runtime.engines import open_engine
 
     return open_engine(path, engine)
 

@@ -12,12 +12,12 @@ import time
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from app.gui.capture import CaptureThread
-from app.gui.mailbox import Frame, Mailbox, Result
-from app.gui.recorder import AudioSource, Recorder, RecordingReport
-from app.gui.sources import CameraSource, FileSource
-from app.gui.stats import LatencyMeter, RateMeter
-from app.gui.worker import InferenceWorker, Processor
+from stylecam.app.gui.capture import CaptureThread
+from stylecam.app.gui.mailbox import Frame, Mailbox, Result
+from stylecam.app.gui.recorder import AudioSource, Recorder, RecordingReport
+from stylecam.app.gui.sources import CameraSource, FileSource
+from stylecam.app.gui.stats import LatencyMeter, RateMeter
+from stylecam.app.gui.worker import InferenceWorker, Processor
 
 
 class LiveSession(QObject):

@@ -16,16 +16,16 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from app.gui.engines import EngineFactory, EngineLoader
-from app.gui.live import LiveSession
-from app.gui.settings import Preferences
-from app.gui.style_menu import StyleMenu
-from app.pipeline import FrameProcessor
-from models.engines import CHOICES
+from stylecam.app.gui.engines import EngineFactory, EngineLoader
+from stylecam.app.gui.live import LiveSession
+from stylecam.app.gui.settings import Preferences
+from stylecam.app.gui.style_menu import StyleMenu
+from stylecam.app.pipeline import FrameProcessor
+from stylecam.models.runtime.engines import CHOICES
 
 
 def _available_engines() -> list[str]:
-    from models.engines import available_engines
+    from stylecam.models.runtime.engines import available_engines
 
     return available_engines()
 
@@ -34,7 +34,7 @@ def _as_if_chosen(path: Path, engine: Any) -> bool:
     """Whether ``auto``'s engine is what choosing its engine by name would open. Not when
     ``auto`` passed over a broken CPU version to run the full net on a CPU engine: chosen
     by name, that engine would run (and report) the CPU version."""
-    from models.catalog import cpu_variant_path
+    from stylecam.models.style.catalog import cpu_variant_path
 
     falls_back = engine.name in ("openvino", "cpu") and not getattr(engine, "cpu_version", False)
     return not (falls_back and cpu_variant_path(path).is_file())
@@ -73,7 +73,7 @@ class StyleSwitcher(QObject):
     # -- the catalog ----------------------------------------------------------------
 
     def load_catalog(self, styles_dirs: Sequence[Path]) -> None:
-        from models.catalog import discover
+        from stylecam.models.style.catalog import discover
 
         try:
             styles = discover(styles_dirs)
@@ -84,8 +84,8 @@ class StyleSwitcher(QObject):
 
     def add_style_file(self, name_or_path: str, styles_dirs: Sequence[Path], complain: bool = True) -> int | None:
         """A style given by name or path (``--style``, drag and drop) joins the menu."""
-        from models.catalog import resolve
-        from models.errors import StyleError
+        from stylecam.models.errors import StyleError
+        from stylecam.models.style.catalog import resolve
 
         try:
             info = resolve(name_or_path, styles_dirs)

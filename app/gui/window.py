@@ -28,18 +28,18 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.controls import ControlBar
-from app.gui.engines import EngineFactory, default_factory
-from app.gui.live import LiveSession
-from app.gui.mailbox import Result
-from app.gui.output import default_output_dir, output_name, write_png
-from app.gui.settings import RESOLUTIONS, Preferences
-from app.gui.sources import VIDEO_SUFFIXES, FileSource, SourceError, list_cameras, make_source
-from app.gui.style_menu import StyleMenu
-from app.gui.switcher import StyleSwitcher
-from app.gui.view import VideoView
-from app.pipeline import FrameProcessor
-from models.engines import CHOICES
+from stylecam.app.gui.controls import ControlBar
+from stylecam.app.gui.engines import EngineFactory, default_factory
+from stylecam.app.gui.live import LiveSession
+from stylecam.app.gui.mailbox import Result
+from stylecam.app.gui.output import default_output_dir, output_name, write_png
+from stylecam.app.gui.settings import RESOLUTIONS, Preferences
+from stylecam.app.gui.sources import VIDEO_SUFFIXES, FileSource, SourceError, list_cameras, make_source
+from stylecam.app.gui.style_menu import StyleMenu
+from stylecam.app.gui.switcher import StyleSwitcher
+from stylecam.app.gui.view import VideoView
+from stylecam.app.pipeline import FrameProcessor
+from stylecam.models.runtime.engines import CHOICES
 
 KEYS_TEXT = """0  Original (no style)
 1-9  the styles of the menu, in order
@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         c.strength.setValue(round(self.prefs.strength * 100))
         c.preserve.setChecked(self.prefs.preserve_colors)
         c.resolution.setCurrentText(self.prefs.resolution)
-        from models.engines import ENGINE_NAMES
+        from stylecam.models.runtime.engines import ENGINE_NAMES
 
         c.set_engines(list(ENGINE_NAMES), ENGINE_NAMES, self._initial_engine)
 
@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
 
     def _engines_found(self, available: list[str]) -> None:
-        from models.engines import ENGINE_NAMES
+        from stylecam.models.runtime.engines import ENGINE_NAMES
 
         self.controls.set_engines(available, ENGINE_NAMES, self.switcher.engine_choice)
 

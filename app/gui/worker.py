@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.gui.mailbox import Frame, Mailbox, Result
-from app.gui.stats import RateMeter
+from stylecam.app.gui.mailbox import Frame, Mailbox, Result
+from stylecam.app.gui.stats import RateMeter
 
 Processor = Callable[[np.ndarray], np.ndarray]
 

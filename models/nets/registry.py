@@ -1,7 +1,8 @@
 """A registry of transform-net architectures, in the manner of timm's ``create_model``.
 
-Architectures register themselves from ``models.nets`` (torch). The registry itself is
-torch-free so that listing names or reading a style's metadata never needs torch.
+Architectures register themselves when ``stylecam.models.nets.transform`` (torch) is
+imported, which ``list_models`` and ``create_model`` do: both need torch. Reading a
+style's metadata never comes here (``stylecam.models.style`` is torch-free).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def register(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def _load_builtin() -> None:
     # The built-in nets live in a torch module; importing it fills the registry.
-    import models.nets  # noqa: F401
+    import stylecam.models.nets.transform  # noqa: F401
 
 
 def list_models() -> list[str]:

@@ -4,7 +4,7 @@ Styles are ``.onnx`` files in three places, searched in this order of precedence
 names clash: folders given on the command line (``--styles-dir``, source "extra"), the
 user's styles folder (``platformdirs.user_data_dir("stylecam")/styles``, "user"), and the
 styles shipped in ``models/styles/`` ("bundled"). Only metadata is read (a wire-format
-walk, see ``models.style_format``), so listing is instant and needs neither torch nor
+walk, see ``stylecam.models.style.format``), so listing is instant and needs neither torch nor
 onnx. A broken or foreign file is listed with the reason and never hides the others.
 Variants written by ``stylecam export`` (``x.fp16.onnx``, ``x.int8.xml``, and the
 real-time CPU version ``x.cpu.onnx`` with its ``x.cpu.int8.xml``) belong to their style
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import StyleError
-from models.style_format import read_style_metadata
+from stylecam.models.errors import StyleError
+from stylecam.models.style.format import read_style_metadata
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "styles"
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "styles"
 SOURCES = ("extra", "user", "bundled")  # precedence order
 
 

@@ -6,7 +6,7 @@ runs is decided by *probing*: a GPU engine counts only if a session really got t
 provider (``session.get_providers()`` after creation), never because a library lists it.
 
 Engines, fastest first where they work:
-- ``tensorrt``: a TensorRT plan built from the style and cached (``models.tensorrt_engine``),
+- ``tensorrt``: a TensorRT plan built from the style and cached (``stylecam.models.runtime.tensorrt_engine``),
   or ONNX Runtime's TensorRT provider when the native ``tensorrt`` module is absent;
 - ``cuda``: ONNX Runtime with the CUDA provider;
 - ``openvino``: OpenVINO on the CPU, using ``<style>.int8.xml`` (calibrated int8 IR
@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from models.catalog import check_cpu_version, cpu_variant_path
-from models.errors import EngineError, StyleError
-from models.style_format import INPUT_NAME, read_style_metadata
+from stylecam.models.errors import EngineError, StyleError
+from stylecam.models.style.catalog import check_cpu_version, cpu_variant_path
+from stylecam.models.style.format import INPUT_NAME, read_style_metadata
 
 ENGINE_NAMES: tuple[str, ...] = ("tensorrt", "cuda", "openvino", "cpu")
 CHOICES: tuple[str, ...] = ("auto", *ENGINE_NAMES)
@@ -178,7 +178,7 @@ def _ort_session(model: Path | bytes, providers: list[Any]) -> Any:
 
 def _provider_options(kind: str, path: Path) -> list[Any]:
     if kind == "tensorrt":
-        from models.tensorrt_plan import DEFAULT_PROFILE, plan_cache_dir
+        from stylecam.models.runtime.tensorrt_plan import DEFAULT_PROFILE, plan_cache_dir
 
         cache = plan_cache_dir() / "ort"
         cache.mkdir(parents=True, exist_ok=True)
@@ -304,7 +304,7 @@ class OpenVinoEngine(Engine):
 
 def _open_tensorrt(path: Path) -> Engine:
     """Native TensorRT plan engine when ``tensorrt`` imports, else ORT's TensorRT provider."""
-    from models.tensorrt_engine import TensorRTEngine, tensorrt_runtime_problem
+    from stylecam.models.runtime.tensorrt_engine import TensorRTEngine, tensorrt_runtime_problem
 
     problem = tensorrt_runtime_problem()
     if problem is None:
@@ -430,7 +430,7 @@ def available_engines() -> list[str]:
         ort = _ort()
     except EngineError:
         pass
-    from models.tensorrt_engine import tensorrt_runtime_problem
+    from stylecam.models.runtime.tensorrt_engine import tensorrt_runtime_problem
 
     if tensorrt_runtime_problem() is None or (ort is not None and _ort_gpu_works(ort, "tensorrt")):
         found.append("tensorrt")

@@ -18,8 +18,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from models.errors import StyleError
-from models.registry import create_model
+from stylecam.models.errors import StyleError
+from stylecam.models.nets.registry import create_model
 
 FORMAT = "stylecam-checkpoint"
 FORMAT_VERSION = 1

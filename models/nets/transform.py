@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.registry import register
+from stylecam.models.nets.registry import register
 
 
 def _norm(kind: str, channels: int) -> nn.Module:

@@ -12,10 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from models.engines import Engine
-from models.errors import EngineError
-from models.style_format import INPUT_NAME, OUTPUT_NAME
-from models.tensorrt_plan import DEFAULT_PROFILE, TensorRTUnavailable, ensure_plan, import_tensorrt, query_gpu
+from stylecam.models.errors import EngineError
+from stylecam.models.runtime.engines import Engine
+from stylecam.models.runtime.tensorrt_plan import (
+    DEFAULT_PROFILE,
+    TensorRTUnavailable,
+    ensure_plan,
+    import_tensorrt,
+    query_gpu,
+)
+from stylecam.models.style.format import INPUT_NAME, OUTPUT_NAME
 
 
 def _cudart() -> Any:

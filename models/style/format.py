@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from models.errors import StyleError
+from stylecam.models.errors import StyleError
 
 FORMAT = "stylecam-style/1"
 

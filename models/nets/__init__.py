@@ -1,0 +1,1 @@
+"""The nets layer (torch): transform nets, their registry and the checkpoint format."""
