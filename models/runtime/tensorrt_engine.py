@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from stylecam.models.errors import EngineError
-from stylecam.models.runtime.engines import Engine
+from stylecam.models.runtime.engine import Engine
 from stylecam.models.runtime.tensorrt_plan import (
     DEFAULT_PROFILE,
     TensorRTUnavailable,
