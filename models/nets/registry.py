@@ -1,8 +1,9 @@
 """A registry of transform-net architectures, in the manner of timm's ``create_model``.
 
-Architectures register themselves when ``stylecam.models.nets.transform`` (torch) is
-imported, which ``list_models`` and ``create_model`` do: both need torch. Reading a
-style's metadata never comes here (``stylecam.models.style`` is torch-free).
+A leaf: it imports nothing of stylecam. Architectures register themselves when their
+module is imported, and ``stylecam.models.nets`` (the package) imports every one of them,
+so any import from this package fills the registry before it is used. Nets need torch;
+reading a style's metadata never comes here (``stylecam.models.style`` is torch-free).
 """
 
 from __future__ import annotations
@@ -25,20 +26,13 @@ def register(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return add
 
 
-def _load_builtin() -> None:
-    # The built-in nets live in a torch module; importing it fills the registry.
-    import stylecam.models.nets.transform  # noqa: F401
-
-
 def list_models() -> list[str]:
     """Names of every registered architecture, sorted."""
-    _load_builtin()
     return sorted(_REGISTRY)
 
 
 def create_model(name: str, **config: Any) -> Any:
     """Build an untrained transform net; ``config`` overrides the architecture's defaults."""
-    _load_builtin()
     if name not in _REGISTRY:
         raise KeyError(f"unknown architecture {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name](**config)
