@@ -112,7 +112,7 @@ def machine() -> None:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8") if f in flags]
-    print("# stylecam real-time benchmark (issue 5)\n")
+    print("# stylecam real-time benchmark\n")
     print(f"- CPU: {model}; {usable} usable cores (os.cpu_count {os.cpu_count()}); "
           f"/proc/cpuinfo flags: {', '.join(isa) or 'none of avx2/avx512'}")
     try:

@@ -23,8 +23,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--images", type=Path, metavar="DIR",
                    help="real photos for verification and drift figures (default: the --calibration folder)")
     p.add_argument("--preview-image", type=Path, metavar="IMAGE",
-                   help="photo the stored preview is rendered from (default: models/styles/preview_source.jpg "
-                   "if present, else a generated gradient)")
+                   help="photo the stored preview is rendered from (default: a generated gradient)")
     p.add_argument("--fp16", action="store_true", help="also write <name>.fp16.onnx (fp16 compute, for GPUs)")
     p.add_argument("--int8", action="store_true",
                    help="also write <name>.int8.xml/.bin: OpenVINO int8, calibrated on --calibration photos")

@@ -14,7 +14,6 @@ import cv2
 import numpy as np
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-PREVIEW_SOURCE = Path(__file__).resolve().parent.parent / "models" / "styles" / "preview_source.jpg"
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -72,8 +71,6 @@ def preview_source(image: Path | None) -> tuple[np.ndarray, str]:
     """The image a preview is rendered from, and a note saying which it was."""
     if image is not None:
         return read_bgr(image, 512), f"image:{image.name}"
-    if PREVIEW_SOURCE.is_file():
-        return read_bgr(PREVIEW_SOURCE, 512), f"bundled:{PREVIEW_SOURCE.name}"
     return gradient(), "generated:gradient"
 
 

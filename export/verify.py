@@ -1,6 +1,6 @@
 """Comparing frames in 8-bit levels: the export acceptance check and drift figures.
 
-The acceptance rule (issue 3): an fp32 export may differ from torch by at most one
+The acceptance rule: an fp32 export may differ from torch by at most one
 8-bit level except on at most 0.1% of pixels. One level is allowed everywhere because
 torch and ONNX Runtime sum convolutions in different orders, so a value that lands
 within float error of a rounding boundary can go either way.

@@ -1,4 +1,4 @@
-"""The README's quality grid for issue 5: each bundled style's full net beside its
+"""The README's quality grid: each bundled style's full net beside its
 real-time CPU version (fp32, and the int8 IR that `auto` runs where it times faster), and the
 `johnson` reference net where one is trained, on the same photos, so a person can judge
 what the CPU speed costs.

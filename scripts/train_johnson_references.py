@@ -1,7 +1,7 @@
 """Train the `johnson` reference net of each bundled style by replaying, step for step, the
 commands that trained its `lite` net (read from the lite checkpoint's metadata): the same
 painting, photos, crops, batch, seed, iterations and the same style-weight changes at the
-same iterations, with only the architecture changed. The quality guard of issue 5
+same iterations, with only the architecture changed. The quality guard
 (bench/bench_realtime.py, section 5) compares the CPU versions against these.
 
     python scripts/train_johnson_references.py [NAME ...] [--threads N] [--dry-run]

