@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from stylecam.app import effects
+from stylecam.app.stabilize import Stabilizer
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -45,6 +46,7 @@ class Settings:
     strength: float = 1.0
     preserve_colors: bool = False
     size: int | None = None
+    stabilize: float = 0.0  # 0 = off; else the strength of app/stabilize.py's temporal filter
 
 
 class FrameProcessor:
@@ -55,6 +57,13 @@ class FrameProcessor:
     each call takes a snapshot of the settings at its start, and updates swap the whole
     snapshot under a lock. ``engine=None`` (or strength 0) passes frames through, which
     is the "Original" entry of the style menu.
+
+    With ``stabilize`` above 0 each output is blended with the previous one warped by
+    the optical flow (:class:`~stylecam.app.stabilize.Stabilizer`): that is state
+    across frames, so the processor must then be called with the frames of one clip in
+    display order, from one thread at a time (the live worker; the batch transform
+    stage, which runs in order). :meth:`restart` starts a new clip; a new engine or
+    size starts one by itself.
     """
 
     def __init__(
@@ -64,18 +73,23 @@ class FrameProcessor:
         strength: float = 1.0,
         preserve_colors: bool = False,
         size: int | None = None,
+        stabilize: float = 0.0,
     ) -> None:
         self._lock = threading.Lock()
         self._settings = Settings()
-        self.configure(engine=engine, strength=strength, preserve_colors=preserve_colors, size=size)
+        self._stabilizer = Stabilizer()
+        self._stabilized_for: tuple[Any, ...] | None = None  # (engine, size) the history belongs to
+        self._restart = False
+        self.configure(engine=engine, strength=strength, preserve_colors=preserve_colors, size=size,
+                       stabilize=stabilize)
 
     @property
     def settings(self) -> Settings:
         return self._settings
 
     def configure(self, **changes: Any) -> Settings:
-        """Change any of ``engine``, ``strength``, ``preserve_colors``, ``size`` at once."""
-        unknown = set(changes) - {"engine", "strength", "preserve_colors", "size"}
+        """Change any of ``engine``, ``strength``, ``preserve_colors``, ``size``, ``stabilize`` at once."""
+        unknown = set(changes) - {"engine", "strength", "preserve_colors", "size", "stabilize"}
         if unknown:
             raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
         if "strength" in changes:
@@ -83,6 +97,11 @@ class FrameProcessor:
             if not 0.0 <= s <= 1.0:
                 raise ValueError(f"strength must be between 0 and 1, not {s}")
             changes["strength"] = s
+        if "stabilize" in changes:
+            s = float(changes["stabilize"] or 0.0)
+            if not 0.0 <= s <= 1.0:
+                raise ValueError(f"stabilize must be between 0 and 1, not {s}")
+            changes["stabilize"] = s
         if changes.get("size") is not None and int(changes["size"]) <= 0:
             raise ValueError(f"size must be a positive number of pixels, not {changes['size']}")
         with self._lock:
@@ -122,8 +141,39 @@ class FrameProcessor:
     def size(self, value: int | None) -> None:
         self.configure(size=value)
 
+    @property
+    def stabilize(self) -> float:
+        return self._settings.stabilize
+
+    @stabilize.setter
+    def stabilize(self, value: float) -> None:
+        self.configure(stabilize=value)
+
+    def restart(self) -> None:
+        """A new clip begins: the next frame is not blended with the last one seen.
+        Safe from any thread (it takes effect at the next call)."""
+        self._restart = True
+
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         s = self._settings  # one snapshot for the whole frame
+        out = self._stylize(frame, s)
+        if s.stabilize <= 0.0 or out is frame:
+            self._stabilized_for = None  # the history is stale once frames pass unfiltered
+            return out
+        key = (s.engine, s.size)
+        if self._restart or key != self._stabilized_for:
+            self._restart = False
+            self._stabilizer.reset()
+            self._stabilized_for = key
+        self._stabilizer.strength = s.stabilize
+        return self._stabilizer(frame, out)
+
+    @property
+    def stabilizer(self) -> Stabilizer:
+        """The temporal filter (its ``stats`` say how many scene cuts it has seen)."""
+        return self._stabilizer
+
+    def _stylize(self, frame: np.ndarray, s: Settings) -> np.ndarray:
         if s.engine is None or s.strength <= 0.0:
             return frame
         h, w = frame.shape[:2]

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from stylecam.app.pipeline import FrameProcessor, run_pipeline
+from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
 
 PROG = "stylecam stylize"
@@ -61,6 +62,17 @@ def _strength(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
     return value
+
+
+def _stabilize_strength(text: str) -> float:
+    """``--stabilize`` takes an optional value, so ``--stabilize clip.mp4`` would read the
+    clip as the strength: say so, rather than "not a number"."""
+    try:
+        float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a strength: {text!r} (give one, e.g. --stabilize 0.8 clip.mp4, "
+                                         "or put --stabilize after the inputs)") from None
+    return _strength(text)
 
 
 def _positive(text: str) -> int:
@@ -106,6 +118,11 @@ def add_stylize_parser(sub: argparse._SubParsersAction) -> None:
                    help="keep the original colours, transfer only luminance (Gatys et al. 2016)")
     p.add_argument("--size", type=_positive, metavar="PX",
                    help="stylize with the short side at PX pixels, then scale back (faster)")
+    p.add_argument("--stabilize", type=_stabilize_strength, nargs="?", const=DEFAULT_STABILIZE, default=0.0,
+                   metavar="STRENGTH",
+                   help=f"reduce flicker: blend each frame with the previous output moved along the optical flow, "
+                   f"except where the picture changed (new content, scene cuts). STRENGTH 0-1; {DEFAULT_STABILIZE} "
+                   "when given without a value; 0 = off")
     p.add_argument("--full-net", action="store_true",
                    help="on a CPU, run the style's full net even where it has a real-time CPU version "
                    "(<style>.cpu.onnx; slower, closer to the original training)")
@@ -260,6 +277,7 @@ def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf:
 
 
 def run_job(job: Job, processor: FrameProcessor, crf: int, preset: str = "superfast") -> None:
+    processor.restart()  # --stabilize: every input is a clip of its own
     if job.kind == "image":
         stylize_image(job.source, job.output, processor)
         print(f"{job.source} -> {job.output}", file=sys.stderr, flush=True)
@@ -333,7 +351,8 @@ def _run(args: argparse.Namespace) -> int:
             error(str(e))
             failed += len(todo)
             continue
-        processor = FrameProcessor(engine, strength=args.strength, preserve_colors=args.preserve_colors, size=args.size)
+        processor = FrameProcessor(engine, strength=args.strength, preserve_colors=args.preserve_colors, size=args.size,
+                                   stabilize=getattr(args, "stabilize", 0.0))
         for source in todo:
             try:
                 output = plan_output(source, kinds[source], style.name, out)

@@ -53,6 +53,10 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    "--content-weight 0 --style-weight 0 no VGG runs, so a small CPU net trains in minutes")
     p.add_argument("--distill-weight", type=float, default=None,
                    help="weight of mean |student - teacher| on [0,1] RGB (default: 1 with --teacher, else 0)")
+    p.add_argument("--temporal-weight", type=float, default=PAPER.temporal_weight, metavar="W",
+                   help="weight of the temporal loss: the output of a slightly moved and noised copy of a crop "
+                   "must match the moved output of the crop (less flicker on video); 0 = off. About 100 for the "
+                   "bundled recipes' weights")
     p.add_argument("--seed", type=int, default=PAPER.seed)
     p.add_argument("--preview-every", type=int, default=100, help="write a preview image every N iterations")
     p.add_argument("--checkpoint-every", type=int, default=100, help="write a checkpoint every N iterations")
@@ -90,7 +94,7 @@ def _recipe_from(args: argparse.Namespace):
                   iterations=args.iterations, lr=args.lr, content_layer=args.content_layer,
                   style_size=args.style_size, content_weight=args.content_weight,
                   style_weight=args.style_weight, tv_weight=args.tv_weight, seed=args.seed,
-                  arch_config=arch_config, distill_weight=distill)
+                  arch_config=arch_config, distill_weight=distill, temporal_weight=args.temporal_weight)
 
 
 def run_train(args: argparse.Namespace) -> int:

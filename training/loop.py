@@ -27,11 +27,11 @@ from stylecam.models.nets import checkpoint as ckpt
 from stylecam.models.nets.registry import create_model
 from stylecam.training.data import DataError, RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
 from stylecam.training.grow import grow_to
-from stylecam.training.losses import feature_loss, gram, pixel_loss, style_loss, tv_loss
+from stylecam.training.losses import feature_loss, gram, pixel_loss, style_loss, temporal_loss, tv_loss
 from stylecam.training.recipe import Recipe
 from stylecam.training.vgg import VGG16Features, load_state
 
-TERMS = ("content", "style", "tv", "pixel", "distill", "total")
+TERMS = ("content", "style", "tv", "pixel", "distill", "temporal", "total")
 
 
 @dataclass
@@ -218,9 +218,11 @@ class Trainer:
         r = self.recipe
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         zero = torch.zeros((), device=x.device)
-        content = style = distill = zero
+        content = style = distill = temporal = zero
         with autocast:
             y = self.model(x)
+            if r.temporal_weight:
+                temporal = temporal_loss(self.model, x, y)
             if self.perceptual:
                 feats = self.vgg(y)
                 with torch.no_grad():
@@ -236,8 +238,9 @@ class Trainer:
         tv = tv_loss(y.float())
         pixel = pixel_loss(y.float(), x) if r.pixel_weight else zero
         total = (r.content_weight * content + r.style_weight * style + r.tv_weight * tv + r.pixel_weight * pixel
-                 + r.distill_weight * distill)
-        return {"content": content, "style": style, "tv": tv, "pixel": pixel, "distill": distill, "total": total}
+                 + r.distill_weight * distill + r.temporal_weight * temporal)
+        return {"content": content, "style": style, "tv": tv, "pixel": pixel, "distill": distill,
+                "temporal": temporal, "total": total}
 
     def meta(self, iteration: int) -> dict[str, Any]:
         r = self.recipe
@@ -315,7 +318,7 @@ class Trainer:
                 window_n += 1
                 if bar is not None:
                     rate = images / (time.perf_counter() - t0)
-                    shown = [k for k in ("content", "style", "tv", "distill") if float(terms[k].detach())]
+                    shown = [k for k in ("content", "style", "tv", "distill", "temporal") if float(terms[k].detach())]
                     bar.set_postfix_str(" ".join(f"{k} {float(terms[k].detach()):.3g}" for k in shown)
                                         + f" {rate:.1f} img/s", refresh=False)
                     bar.update(1)

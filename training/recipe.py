@@ -39,6 +39,10 @@ class Recipe:
     # the perceptual loss).
     distill_weight: float = 0.0
     teacher: str = ""                            # the teacher checkpoint, as given
+    # Issue 15: weight of training/losses.temporal_loss (synthetic motion on stills, squared
+    # error on 0-255). 0 = off, the paper's recipe. Calibrated on the bundled nano nets at
+    # 160 px: 100 makes the term a fifth to a third of the content loss (docs/readme/stabilize.md).
+    temporal_weight: float = 0.0
     seed: int = 0
     arch_config: dict = field(default_factory=dict)
 

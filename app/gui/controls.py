@@ -1,5 +1,5 @@
-"""The control bar: style, strength, preserve colours, processing resolution, engine,
-split view, snapshot and record. Widgets only; the window decides what they do.
+"""The control bar: style, strength, preserve colours, steady (temporal stabilisation)
+and its strength, processing resolution, engine, split view, snapshot and record. Widgets only; the window decides what they do.
 
 Sliders and combo boxes never take keyboard focus, so the arrow and digit keys always
 reach the style shortcuts.
@@ -33,6 +33,15 @@ class ControlBar(QToolBar):
         self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v}%"))
         self.preserve = QCheckBox("Keep colours")
         self.preserve.setToolTip("Preserve the original colours; take only the brush work from the style (C)")
+        self.steady = QCheckBox("Steady")
+        self.steady.setToolTip("Reduce flicker: carry the painting along with the motion from frame to frame, "
+                               "except where the picture changed (T)")
+        self.steady_strength = QSlider(Qt.Orientation.Horizontal)
+        self.steady_strength.setRange(0, 100)
+        self.steady_strength.setFixedWidth(70)
+        self.steady_strength.setToolTip("Steadiness: how much of the previous frame's painting is kept")
+        self.steady_strength.setEnabled(False)
+        self.steady.toggled.connect(self.steady_strength.setEnabled)
         self.resolution = QComboBox()
         self.resolution.addItems(list(RESOLUTIONS))
         self.resolution.setToolTip("Processing resolution: lower is faster")
@@ -40,7 +49,8 @@ class ControlBar(QToolBar):
         self.engine.setToolTip("Inference engine")
         self.engine_label = QLabel("")
         self.engine_label.setToolTip("The engine and provider that run the current style")
-        for w in (self.style_combo, self.strength, self.preserve, self.resolution, self.engine):
+        for w in (self.style_combo, self.strength, self.preserve, self.steady, self.steady_strength, self.resolution,
+                  self.engine):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.addWidget(self.style_combo)
         self.addSeparator()
@@ -48,6 +58,8 @@ class ControlBar(QToolBar):
         self.addWidget(self.strength)
         self.addWidget(self.strength_label)
         self.addWidget(self.preserve)
+        self.addWidget(self.steady)
+        self.addWidget(self.steady_strength)
         self.addSeparator()
         self.addWidget(QLabel(" Size "))
         self.addWidget(self.resolution)

@@ -39,6 +39,7 @@ from stylecam.app.gui.style_menu import StyleMenu
 from stylecam.app.gui.switcher import StyleSwitcher
 from stylecam.app.gui.view import VideoView
 from stylecam.app.pipeline import FrameProcessor
+from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.models.runtime.engines import CHOICES
 
 KEYS_TEXT = """0  Original (no style)
@@ -47,6 +48,7 @@ Left / Right  previous / next style
 Up / Down  strength +10% / -10%
 S  split view (drag the divider with the mouse)
 C  keep the original colours
+T  steady: less flicker (temporal stabilisation)
 P  snapshot (PNG)
 R  start / stop recording (MP4)
 F11  full screen, Esc  leave it
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
         c = self.controls
         c.strength.setValue(round(self.prefs.strength * 100))
         c.preserve.setChecked(self.prefs.preserve_colors)
+        c.steady_strength.setValue(round(DEFAULT_STABILIZE * 100))
         c.resolution.setCurrentText(self.prefs.resolution)
         from stylecam.models.runtime.engines import ENGINE_NAMES
 
@@ -199,6 +202,9 @@ class MainWindow(QMainWindow):
         for action in (self.split_action, self.preserve_action, self.stronger_action, self.weaker_action,
                        self.fullscreen_action):
             view_menu.addAction(action)
+        self.steady_action = self._action("S&teady (less flicker)", "T", checkable=True)
+        self.steady_action.toggled.connect(self.controls.steady.setChecked)
+        view_menu.addAction(self.steady_action)
         self.split_action.setIconText("Split")
         self.snapshot_action.setIconText("Snapshot")
         self.record_action.setIconText("Record")
@@ -241,6 +247,8 @@ class MainWindow(QMainWindow):
         c = self.controls
         c.strength.valueChanged.connect(self._strength_changed)
         c.preserve.toggled.connect(self._preserve_toggled)
+        c.steady.toggled.connect(self._steady_changed)
+        c.steady_strength.valueChanged.connect(self._steady_changed)
         c.resolution.currentTextChanged.connect(self._resolution_changed)
         c.engine.currentTextChanged.connect(self.switcher.set_engine_choice)
 
@@ -330,6 +338,7 @@ class MainWindow(QMainWindow):
         source = make_source(str(spec))
         try:
             self.session.set_source(source)
+            self.processor.restart()  # Steady: a new source is a new clip
         except SourceError as e:
             self.show_message(str(e))
             if self.session.source is None:
@@ -415,6 +424,13 @@ class MainWindow(QMainWindow):
 
     def _nudge_strength(self, delta: int) -> None:
         self.controls.strength.setValue(max(0, min(100, self.controls.strength.value() + delta)))
+
+    def _steady_changed(self, *_: object) -> None:
+        """Temporal stabilisation on/off and its strength (app/stabilize.py)."""
+        c = self.controls
+        self.processor.stabilize = c.steady_strength.value() / 100 if c.steady.isChecked() else 0.0
+        if self.steady_action.isChecked() != c.steady.isChecked():
+            self.steady_action.setChecked(c.steady.isChecked())
 
     def _preserve_toggled(self, on: bool) -> None:
         self.processor.preserve_colors = on

@@ -1,0 +1,206 @@
+"""Run-time temporal stabilisation: blend each stylized frame with the previous output,
+warped along the optical flow of the *input* video, wherever that warp can be trusted.
+
+Why: a feed-forward style net sees every frame alone, so sensor noise, compression and
+motion make its texture boil from frame to frame. Lai et al. (ECCV 2018) and Ruder et al.
+(GCPR 2016) both keep the previous output where the scene did not change and let the new
+frame through where it did. This is the cheapest form of that idea, a recursive filter
+
+    out_t = (1 - a) * stylized_t + a * warp(out_{t-1}),   a = strength * confidence_t
+
+that runs in a few milliseconds on a CPU:
+
+* Flow: OpenCV's DIS (Kroeger et al., ECCV 2016) on grey frames shrunk to ``flow_side``
+  pixels on the long side, backward (frame t -> t-1), so every output pixel knows where
+  to sample the previous output. Small frames keep DIS well under a millisecond and
+  average sensor noise away before it can disturb the flow.
+* Confidence (0..1 per pixel), the product of
+  - photometric agreement exp(-50 ||I_t - warp(I_{t-1})||^2) on 0-1 colour images, the
+    weight of Lai et al. 2018 (their eq. 6, alpha = 50), evaluated on the small frames;
+  - Ruder et al.'s forward-backward check (GCPR 2016, section 3.3):
+    occluded where |w_f + w_b|^2 > 0.01 (|w_f|^2 + |w_b|^2) + 0.5, and motion boundaries
+    where |grad u|^2 + |grad v|^2 > 0.01 |w_b|^2 + 0.002 (flow in small-frame pixels);
+  - zero where the flow points outside the previous frame.
+  It is eroded by one small-frame pixel so that the edge of newly visible content is
+  never smeared with old paint.
+* Scene cut: when under ``cut_fraction`` of the frame can be trusted, the history is
+  dropped and the stylized frame passes unchanged (no ghost of the last shot).
+
+The state is one previous frame, so calls must come in display order. Torch-free and
+Qt-free: the batch command and the live window share it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Lai et al. 2018, eq. 6: M = exp(-alpha ||I_t - W(I_{t-1})||^2), alpha = 50 on 0-1 RGB.
+PHOTOMETRIC_ALPHA = 50.0
+# Ruder et al. 2016, section 3.3 (their artistic-videos consistency check).
+FB_RELATIVE, FB_ABSOLUTE = 0.01, 0.5
+MB_RELATIVE, MB_ABSOLUTE = 0.01, 0.002
+# The default strength of `--stabilize` with no value: measured on the bench's pans
+# (bench/bench_temporal.py, docs/readme/stabilize.md) to halve the temporal error of
+# every bundled style with the style loss within a few per cent.
+DEFAULT_STRENGTH = 0.8
+
+
+@dataclass
+class StabilizerStats:
+    """What the last call did, for the bench and the GUI's status line."""
+
+    frames: int = 0
+    resets: int = 0  # scene cuts, size changes, explicit resets
+    last_confidence: float = 0.0  # mean confidence of the last frame (0 after a reset)
+
+
+class Stabilizer:
+    """``stabilizer(frame, stylized) -> output``, all uint8 H x W x 3 BGR, in display order.
+
+    ``frame`` is the input the stylized image was made from: the flow and the confidence
+    come from the input video, whose motion is real, never from the painted output,
+    whose flicker is what must go.
+    """
+
+    def __init__(
+        self,
+        strength: float = DEFAULT_STRENGTH,
+        *,
+        flow_side: int = 160,
+        cut_fraction: float = 0.3,
+        forward_backward: bool = False,
+    ) -> None:
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"stabilize strength must be between 0 and 1, not {strength}")
+        if flow_side < 16:
+            raise ValueError(f"flow_side must be at least 16 pixels, not {flow_side}")
+        self.strength = float(strength)
+        self.flow_side = int(flow_side)
+        self.cut_fraction = float(cut_fraction)
+        self.forward_backward = forward_backward
+        # DIS "ultrafast" preset: on frames this small it already resolves the motion to
+        # a fraction of a pixel; the finer presets cost several times more for no gain
+        # visible after the confidence mask.
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self.stats = StabilizerStats()
+        self._prev_small: np.ndarray | None = None  # small BGR input, float32 0-1
+        self._prev_grey: np.ndarray | None = None
+        self._prev_out: np.ndarray | None = None
+        self._shape: tuple[int, ...] = ()
+
+    # -- state --------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the history: the next frame passes unchanged (a new clip or style)."""
+        if self._prev_out is not None:
+            self.stats.resets += 1
+        self._prev_small = self._prev_grey = self._prev_out = None
+        self.stats.last_confidence = 0.0
+
+    def small_size(self, w: int, h: int) -> tuple[int, int]:
+        """The (width, height) flow is computed at: long side ``flow_side``, never larger."""
+        scale = min(1.0, self.flow_side / max(w, h))
+        return max(8, round(w * scale)), max(8, round(h * scale))
+
+    # -- the pieces, public so that tests and the bench can check each one -----------
+
+    def flow(self, grey: np.ndarray, prev_grey: np.ndarray) -> np.ndarray:
+        """Backward flow (H x W x 2, pixels): ``grey(x) ~ prev_grey(x + flow(x))``."""
+        return self._dis.calc(grey, prev_grey, None)
+
+    def confidence(self, small: np.ndarray, prev_small: np.ndarray, back: np.ndarray,
+                   forward: np.ndarray | None) -> np.ndarray:
+        """Per-pixel trust (H x W float32, 0..1) in ``warp(prev)`` at the small size."""
+        h, w = small.shape[:2]
+        where = _grid(w, h) + back
+        warped = cv2.remap(prev_small, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        diff = small - warped
+        conf = np.exp(-PHOTOMETRIC_ALPHA * np.einsum("ijk,ijk->ij", diff, diff))
+        inside = ((where[..., 0] >= 0) & (where[..., 0] <= w - 1) & (where[..., 1] >= 0) & (where[..., 1] <= h - 1))
+        conf *= inside
+        if forward is not None:
+            conf *= ~occluded(back, forward)
+        # Erode: trust a pixel only if its neighbours are trusted too, so the seam of a
+        # disocclusion gets new paint rather than a smear.
+        return cv2.erode(conf.astype(np.float32), np.ones((3, 3), np.uint8))
+
+    # -- the filter ---------------------------------------------------------------
+
+    def __call__(self, frame: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        if frame.shape[:2] != stylized.shape[:2]:
+            raise ValueError(f"frame {frame.shape[1]}x{frame.shape[0]} and stylized "
+                             f"{stylized.shape[1]}x{stylized.shape[0]} differ in size")
+        self.stats.frames += 1
+        h, w = frame.shape[:2]
+        sw, sh = self.small_size(w, h)
+        small_u8 = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
+        grey = cv2.cvtColor(small_u8, cv2.COLOR_BGR2GRAY)
+        small = small_u8.astype(np.float32) * (1.0 / 255.0)
+        prev_out, prev_small, prev_grey = self._prev_out, self._prev_small, self._prev_grey
+        self._prev_small, self._prev_grey = small, grey
+        if self.strength <= 0.0 or prev_out is None or self._shape != stylized.shape:
+            self._shape = stylized.shape
+            if prev_out is not None:
+                self.stats.resets += 1
+            self.stats.last_confidence = 0.0
+            self._prev_out = stylized
+            return stylized
+        back = self.flow(grey, prev_grey)
+        forward = self.flow(prev_grey, grey) if self.forward_backward else None
+        conf = self.confidence(small, prev_small, back, forward)
+        mean_conf = float(conf.mean())
+        if mean_conf < self.cut_fraction:  # a scene cut: nothing to carry over
+            self.stats.resets += 1
+            self.stats.last_confidence = 0.0
+            self._prev_out = stylized
+            return stylized
+        self.stats.last_confidence = mean_conf
+        # Up to full size: the flow in full-size pixels (scaled while still small, one
+        # pass fewer over the big array), the weights bilinear.
+        back *= np.array([w / sw, h / sh], np.float32)
+        where = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR)
+        cv2.add(where, _grid(w, h), dst=where)
+        warped = cv2.remap(prev_out, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        conf *= self.strength
+        a = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
+        b = cv2.resize(1.0 - conf, (w, h), interpolation=cv2.INTER_LINEAR)
+        out = cv2.blendLinear(warped, stylized, a, b)
+        self._prev_out = out
+        return out
+
+
+@functools.lru_cache(maxsize=8)
+def _grid(w: int, h: int) -> np.ndarray:
+    """Pixel coordinates (H x W x 2, x then y), as cv2.remap wants them; read-only."""
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    grid = np.dstack([xs, ys])
+    grid.setflags(write=False)
+    return grid
+
+
+def occluded(back: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Ruder et al.'s mask (bool H x W): pixels of frame t whose backward flow is not
+    undone by the forward flow (disocclusions), or that sit on a motion boundary."""
+    where = _grid(*back.shape[:2][::-1]) + back
+    fwd_at = cv2.remap(forward, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    s = fwd_at + back
+    mag_s = np.einsum("ijk,ijk->ij", s, s)
+    mag_f = np.einsum("ijk,ijk->ij", fwd_at, fwd_at)
+    mag_b = np.einsum("ijk,ijk->ij", back, back)
+    inconsistent = mag_s > FB_RELATIVE * (mag_f + mag_b) + FB_ABSOLUTE
+    du = np.gradient(back[..., 0])
+    dv = np.gradient(back[..., 1])
+    grad2 = du[0] ** 2 + du[1] ** 2 + dv[0] ** 2 + dv[1] ** 2
+    boundary = grad2 > MB_RELATIVE * mag_b + MB_ABSOLUTE
+    return inconsistent | boundary
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``image`` sampled at ``x + flow(x)`` (bilinear, borders replicated): the previous
+    frame moved onto the current one by a backward flow. Same size as ``flow``."""
+    where = _grid(*flow.shape[:2][::-1]) + flow.astype(np.float32)
+    return cv2.remap(image, where, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
