@@ -5,6 +5,14 @@ only when complete, so an interrupted or failed run never leaves a half-written 
 that looks finished. Expected failures (a missing, empty, corrupt or unsupported file,
 an unknown style, an engine that cannot run) print one line naming the file and the
 problem; the other inputs still run, and the exit status says something failed.
+
+Outputs are planned before any work starts, and the run is refused (one line per
+conflict, exit 2) if two inputs would write the same file, if an output is one of the
+inputs, or if an output already exists that the user did not name: a batch must never
+destroy its own results or the user's files. Renaming around a collision was rejected:
+a script that runs ``stylize`` wants the names it predicts, and a quiet ``-2`` suffix
+is a surprise of its own. ``-o FILE`` names that one file, so it may be replaced;
+``--overwrite`` allows replacing earlier outputs, never an input.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -22,6 +31,7 @@ import cv2
 import numpy as np
 
 from stylecam.app.pipeline import FrameProcessor, run_pipeline
+from stylecam.app.safe_names import file_component, one_line, printable
 from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
 
@@ -111,7 +121,11 @@ def add_stylize_parser(sub: argparse._SubParsersAction) -> None:
                    help="style names or style files (.onnx), comma-separated")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="output file (one input and one style only), or a folder (an existing one, or a "
-                   "path ending in '/', which is created)")
+                   "path ending in '/', which is created). Videos in .mp4/.m4v/.mov/.mkv keep their "
+                   "container; others (.avi, .webm, ...) are written as .mkv")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace outputs that already exist (an input is never replaced); without it "
+                   "an existing output stops the run before anything is written")
     p.add_argument("--engine", choices=CHOICES, default="auto", help="inference engine; auto picks the fastest that works")
     p.add_argument("--strength", type=_strength, default=1.0, help="1 = full style, 0 = the original")
     p.add_argument("--preserve-colors", action="store_true",
@@ -140,7 +154,7 @@ def add_stylize_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _say(kind: str, text: str) -> None:
-    print(f"{PROG}: {kind}: {text}", file=sys.stderr, flush=True)
+    print(f"{PROG}: {kind}: {one_line(text, limit=1000)}", file=sys.stderr, flush=True)
 
 
 def error(text: str) -> None:
@@ -170,9 +184,10 @@ def input_kind(path: Path) -> str:
 
 
 def default_output(source: Path, style_name: str, kind: str, folder: Path | None = None) -> Path:
-    """``<stem>.<style>.<ext>`` beside the source (or in ``folder``)."""
+    """``<stem>.<style>.<ext>`` beside the source (or in ``folder``); the style's name comes
+    from its file's metadata, so it is made one safe file-name component first."""
     suffix = source.suffix.lower() if kind == "image" else output_suffix(source.suffix)
-    return (folder or source.parent) / f"{source.stem}.{style_name}{suffix}"
+    return (folder or source.parent) / f"{source.stem}.{file_component(style_name)}{suffix}"
 
 
 def plan_output(source: Path, kind: str, style_name: str, output: Path | None) -> Path:
@@ -191,6 +206,55 @@ def plan_output(source: Path, kind: str, style_name: str, output: Path | None) -
     if out.resolve() == source.resolve():
         raise InputError(out, "output would overwrite the input")
     return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Same path after symlinks, or the same file by another name (a hard link)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def plan_jobs(sources: list[Path], kinds: dict[Path, str | None], styles: list[Any], out: Path | None,
+              overwrite: bool = False) -> tuple[list[Job], list[str]]:
+    """Every job's output, decided before any work: the jobs, and the conflicts (one line
+    each) that must stop the run. See the module docstring for the rules and why."""
+    jobs: list[Job] = []
+    problems: list[str] = []
+    named = out is not None and not out.is_dir()  # -o FILE: the user named this output
+    by_output: dict[Path, Job] = {}
+    for style in styles:
+        for source in sources:
+            kind = kinds.get(source)
+            if kind is None:
+                continue
+            try:
+                output = plan_output(source, kind, style.name, out)
+            except InputError as e:
+                problems.append(str(e))
+                continue
+            job = Job(source, style, output, kind)
+            key = output.resolve()
+            other = by_output.get(key)
+            if other is not None:
+                problems.append(f"{output}: both {other.source} and {source} would be written here "
+                                f"({'same style' if other.style is style else 'two styles with one name'}); "
+                                "rename one, or run them with different -o folders")
+                continue
+            hit = next((s for s in sources if _same_file(output, s)), None)
+            if hit is not None:
+                problems.append(f"{output}: is an input of this run ({hit}); it would be overwritten")
+                continue
+            if output.exists() and not (named or overwrite):
+                problems.append(f"{output}: already exists; delete it, pass --overwrite, or name the output "
+                                "with -o")
+                continue
+            by_output[key] = job
+            jobs.append(job)
+    return jobs, problems
 
 
 def resolve_styles(names: list[str], extra_dirs: list[Path]) -> list[Any]:
@@ -218,9 +282,11 @@ def stylize_image(source: Path, output: Path, processor: FrameProcessor) -> None
     try:
         tmp.write_bytes(encoded.tobytes())
         os.replace(tmp, output)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(e, OSError):  # named by the output, never by the temporary name
+            raise InputError(output, f"cannot write it ({e.strerror or type(e).__name__})") from None
         raise
 
 
@@ -231,6 +297,7 @@ class VideoResult:
     truncated: bool
     expected: int | None
     seconds: float
+    notes: tuple[str, ...] = ()  # what the output could not keep, or changed, said once
 
 
 def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf: int = 18,
@@ -251,7 +318,7 @@ def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf:
         info = reader.info
         try:
             writer = VideoWriter(output, info.width, info.height, fps=info.fps, time_base=info.time_base,
-                                 audio_streams=reader.audio_streams, crf=crf, preset=preset)
+                                 audio_streams=reader.audio_streams, crf=crf, preset=preset, sar=info.sar)
         except VideoError as e:
             raise InputError(output, e.problem) from None
         with writer, tqdm(total=info.frame_count, unit="frame", desc=source.name, disable=not progress,
@@ -272,8 +339,14 @@ def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf:
             run_pipeline(reader.items(audio=True), transform, sink, queue_size=queue_size)
             if writer.frames_written == 0:
                 raise InputError(source, "no decodable video frames (corrupt file?)")
+        notes = [f"{', '.join(info.dropped)} not kept (the output has one H.264 video stream and the audio)"] \
+            if info.dropped else []
+        if writer.padded:
+            w, h = writer.encoded_size
+            notes.append(f"odd size {info.width}x{info.height} encoded as {w}x{h} (4:2:0 H.264 needs even sides; "
+                         "the last column/row is repeated)")
         return VideoResult(frames=writer.frames_written, corrupt=reader.corrupt_frames, truncated=reader.truncated,
-                           expected=info.frame_count, seconds=time.perf_counter() - started)
+                           expected=info.frame_count, seconds=time.perf_counter() - started, notes=tuple(notes))
 
 
 def run_job(job: Job, processor: FrameProcessor, crf: int, preset: str = "superfast") -> None:
@@ -283,6 +356,8 @@ def run_job(job: Job, processor: FrameProcessor, crf: int, preset: str = "superf
         print(f"{job.source} -> {job.output}", file=sys.stderr, flush=True)
         return
     result = stylize_video(job.source, job.output, processor, crf=crf, preset=preset, progress=True)
+    for note in result.notes:
+        warning(f"{job.source}: {note}")
     if result.truncated:
         of = f" (of ~{result.expected})" if result.expected else ""
         warning(f"{job.source}: file is truncated or damaged at the end; stylized the {result.frames} "
@@ -297,13 +372,50 @@ def _open_style(style: Any, engine: str, full_net: bool = False) -> Any:
     from stylecam.models.runtime.engines import open_engine
 
     eng = open_engine(style.path, engine, full_net=full_net)
-    print(f"{PROG}: style {style.name!r} on engine {eng.name} ({eng.label})", file=sys.stderr, flush=True)
+    print(f"{PROG}: style {printable(style.name, 80)!r} on engine {eng.name} ({eng.label})", file=sys.stderr, flush=True)
+    for note in getattr(eng, "notes", []):
+        if ".cpu." in note or "broken" in note:  # a broken CPU version must not pass unsaid
+            warning(f"{style.path}: {note}")
     return eng
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a closed terminal, ``kill``), raised where Ctrl-C would be so the
+    same clean-up runs: temporary files are deleted, nothing half-written stays."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: Any) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c() -> Any:
+    sigs = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    saved = {}
+    for sig in sigs:
+        try:
+            saved[sig] = signal.signal(sig, _raise_terminated)
+        except ValueError:  # not the main thread (tests, embedding): leave signals alone
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
 
 
 def run_stylize(args: argparse.Namespace) -> int:
     try:
-        return _run(args)
+        with _terminate_like_ctrl_c():
+            return _run(args)
+    except Terminated as e:
+        print(file=sys.stderr)
+        error(f"stopped by {signal.Signals(e.signum).name}; no partial output left behind")
+        return 128 + e.signum
     except KeyboardInterrupt:
         print(file=sys.stderr)
         error("interrupted; no partial output left behind")
@@ -317,11 +429,19 @@ def _run(args: argparse.Namespace) -> int:
     if not names:
         error("--style: give at least one style name")
         return EXIT_USAGE
+    for folder in args.styles_dir:
+        if not folder.is_dir():
+            error(f"--styles-dir {folder}: {'no such folder' if not folder.exists() else 'not a folder'}")
+            return EXIT_USAGE
     out: Path | None = None
     if args.output is not None:
         out = Path(args.output)
         if args.output.endswith(("/", os.sep)) and not out.exists():
-            out.mkdir(parents=True)
+            try:
+                out.mkdir(parents=True)
+            except OSError as e:
+                error(f"-o {out}: cannot create the folder ({e.strerror or type(e).__name__})")
+                return EXIT_USAGE
         if not out.is_dir() and len(args.inputs) * len(names) > 1:
             error(f"-o {out}: one output file cannot hold {len(args.inputs)} input(s) x {len(names)} style(s); "
                   "give a folder (ending in '/') or leave -o out")
@@ -331,6 +451,10 @@ def _run(args: argparse.Namespace) -> int:
     except StyleError as e:
         error(str(e))
         return EXIT_USAGE
+    unique: dict[Path, Any] = {}
+    for style in styles:  # "-s a,a" or a name and its file: one style, run once
+        unique.setdefault(style.path.resolve(), style)
+    styles = list(unique.values())
 
     failed = 0
     kinds: dict[Path, str | None] = {}
@@ -341,22 +465,34 @@ def _run(args: argparse.Namespace) -> int:
             error(str(e))
             kinds[source] = None
             failed += 1
+    jobs, conflicts = plan_jobs(list(args.inputs), kinds, styles, out, overwrite=getattr(args, "overwrite", False))
+    if conflicts:
+        for line in conflicts:
+            error(line)
+        error("nothing was written")
+        return EXIT_USAGE
     for style in styles:
-        todo = [s for s in args.inputs if kinds[s] is not None]
+        todo = [job for job in jobs if job.style is style]
         if not todo:
-            break
+            continue
         try:
             engine = _open_style(style, args.engine, args.full_net)
         except StyleError as e:
             error(str(e))
             failed += len(todo)
             continue
+        except Exception as e:  # an engine library failing in its own way: still one line
+            if os.environ.get("STYLECAM_DEBUG"):
+                raise
+            error(f"{style.path}: cannot run this style ({type(e).__name__}: {e})")
+            failed += len(todo)
+            continue
         processor = FrameProcessor(engine, strength=args.strength, preserve_colors=args.preserve_colors, size=args.size,
                                    stabilize=getattr(args, "stabilize", 0.0))
-        for source in todo:
+        for job in todo:
+            source = job.source
             try:
-                output = plan_output(source, kinds[source], style.name, out)
-                run_job(Job(source, style, output, kinds[source]), processor, args.crf, args.preset)
+                run_job(job, processor, args.crf, args.preset)
             except (InputError, VideoError, StyleError) as e:
                 error(str(e))
                 failed += 1

@@ -7,12 +7,22 @@ over each frame's own timestamp, so variable frame rates and start offsets survi
 Frames are uint8 H x W x 3 BGR numpy arrays, the same frames every engine takes.
 Errors that a user can cause (a missing, empty, corrupt or foreign file) are raised as
 :class:`VideoError`, which names the file and the problem in one line.
+
+A video is delivered as a player shows it, following ffmpeg's semantics (the reference
+users compare against): a display matrix (phone videos) is applied to the pixels the
+way ``ffmpeg``'s autorotate does, so frames arrive upright and the output needs no
+matrix; a non-square sample aspect ratio (anamorphic video) is kept and written on the
+output stream, as ``ffmpeg`` does by default, so the output displays at the same shape
+without resampling (swapped, as ffmpeg's transpose does, when the picture was turned).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
+import struct
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +32,7 @@ from typing import Any
 
 import av
 import av.error
+import cv2
 import numpy as np
 
 #: Containers we write as themselves; anything else is written as Matroska, which
@@ -52,6 +63,105 @@ class VideoInfo:
     duration: float | None
     codec: str
     audio_streams: int
+    #: Sample aspect ratio of the delivered (upright) frames; 1 for square pixels.
+    sar: Fraction = Fraction(1)
+    #: What was done to make the coded pictures upright ("" when nothing), e.g. "cclock".
+    orientation: str = ""
+    #: Things the source has that a stylized copy cannot keep (alpha, subtitles, ...).
+    dropped: tuple[str, ...] = ()
+
+
+#: How ffmpeg's autorotate turns a picture upright, as numpy operations on H x W x C arrays.
+_ORIENT_OPS = {
+    "": lambda a: a,
+    "clock": lambda a: np.rot90(a, -1),
+    "cclock": lambda a: np.rot90(a, 1),
+    "cclock_flip": lambda a: a.transpose(1, 0, 2),
+    "clock_flip": lambda a: np.rot90(a, -1)[::-1],
+    "hflip": lambda a: a[:, ::-1],
+    "vflip": lambda a: a[::-1],
+    "hflip,vflip": lambda a: a[::-1, ::-1],
+}
+
+
+def orientation_from_matrix(matrix: tuple[int, ...] | None) -> str:
+    """ffmpeg's autorotate decision (fftools/ffmpeg_filter.c) for a display matrix.
+
+    Returns the key of the transform that shows the picture as a player does: a
+    ``transpose`` mode for quarter turns (with the flip the matrix carries), h/v flips
+    for a half turn, a v flip for a mirrored matrix. Angles that are not quarter turns
+    (rare; ffmpeg rotates with black corners) are rounded to the nearest quarter turn.
+    """
+    if not matrix or len(matrix) != 9:
+        return ""
+    m = [v / 65536.0 for v in matrix]
+    s0, s1 = math.hypot(m[0], m[3]), math.hypot(m[1], m[4])
+    if s0 == 0 or s1 == 0:
+        return ""
+    rotation = -math.degrees(math.atan2(m[1] / s1, m[0] / s0))  # av_display_rotation_get
+    theta = -round(rotation)  # get_rotation(): clockwise degrees
+    theta -= 360 * math.floor(theta / 360 + 0.9 / 360)
+    theta = (round(theta / 90) * 90) % 360
+    if theta == 90:
+        return "cclock_flip" if matrix[3] > 0 else "clock"
+    if theta == 180:
+        ops = [op for op, flip in (("hflip", matrix[0] < 0), ("vflip", matrix[4] < 0)) if flip]
+        return ",".join(ops)
+    if theta == 270:
+        return "clock_flip" if matrix[3] < 0 else "cclock"
+    return "vflip" if matrix[4] < 0 else ""
+
+
+def apply_orientation(image: np.ndarray, orientation: str) -> np.ndarray:
+    """The picture as a player shows it (C-contiguous, as encoders and engines want)."""
+    if not orientation:
+        return image
+    return np.ascontiguousarray(_ORIENT_OPS[orientation](image))
+
+
+def frame_orientation(frame: av.VideoFrame) -> str:
+    """The autorotate transform for one decoded PyAV frame (from its display matrix)."""
+    for sd in frame.side_data:
+        if sd.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
+            data = bytes(sd)
+            if len(data) >= 36:
+                return orientation_from_matrix(struct.unpack("<9i", data[:36]))
+    return ""
+
+
+def _turns(orientation: str) -> bool:
+    return orientation.startswith(("clock", "cclock"))
+
+
+def square_pixel_size(width: int, height: int, sar: Fraction) -> tuple[int, int]:
+    """The size a player shows a ``width`` x ``height`` picture at (ffmpeg's ``scale=iw*sar:ih``)."""
+    if not sar or sar == 1:
+        return width, height
+    return max(1, round(width * sar)), height
+
+
+def _probe_orientation(path: Path) -> str:
+    """The first frame's display-matrix transform; a file that will not decode has none."""
+    try:
+        with av.open(str(path)) as c:
+            for frame in c.decode(c.streams.video[0]):
+                return frame_orientation(frame)
+    except Exception:  # the reader proper reports damage; orientation is only a hint here
+        return ""
+    return ""
+
+
+_DURATION_TAG = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
+
+
+def _duration_tag(stream: Any) -> float | None:
+    """Matroska/WebM keep each stream's length in a ``DURATION`` tag (HH:MM:SS.nnnnnnnnn)."""
+    text = (stream.metadata or {}).get("DURATION") or (stream.metadata or {}).get("duration")
+    match = _DURATION_TAG.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        return None
+    h, m, sec = match.groups()
+    return int(h) * 3600 + int(m) * 60 + float(sec)
 
 
 @dataclass
@@ -99,6 +209,8 @@ class VideoReader:
             raise VideoError(self.path, "not a file")
         if self.path.stat().st_size == 0:
             raise VideoError(self.path, "empty file (0 bytes)")
+        if not os.access(self.path, os.R_OK):
+            raise VideoError(self.path, "permission denied (the file is not readable)")
         try:
             self._container = av.open(str(self.path), mode="r")
         except av.error.FFmpegError as e:
@@ -118,16 +230,26 @@ class VideoReader:
         if not cc.width or not cc.height:
             self._container.close()
             raise VideoError(self.path, "video stream has no frame size (corrupt header)")
+        self._coded = (cc.height, cc.width)
+        self._orientation = _probe_orientation(self.path)
+        sar = Fraction(self._video.sample_aspect_ratio or cc.sample_aspect_ratio or 1)
+        sar = Fraction(1) if sar <= 0 else sar
+        width, height = cc.width, cc.height
+        if _turns(self._orientation):  # a quarter turn swaps the sides and the pixel shape
+            width, height, sar = height, width, 1 / sar
         self.info = VideoInfo(
             path=self.path,
-            width=cc.width,
-            height=cc.height,
+            width=width,
+            height=height,
             fps=self._rate(),
             time_base=self._video.time_base or Fraction(1, 1000),
             frame_count=self._estimate_frames(),
             duration=self._duration(),
             codec=cc.name,
             audio_streams=len(self._audio),
+            sar=sar,
+            orientation=self._orientation,
+            dropped=self._dropped(),
         )
         self._video_end = self._announced_end()
         self._header_frames = int(self._video.frames or 0)  # exact where the container indexes frames
@@ -139,6 +261,20 @@ class VideoReader:
         self._last_time: float | None = None
 
     # -- what the header says -------------------------------------------------------
+    def _dropped(self) -> tuple[str, ...]:
+        """What a stylized copy leaves out, so the user can be told rather than find out."""
+        out = []
+        fmt = self._video.codec_context.format
+        if fmt is not None and any(c.is_alpha for c in fmt.components):
+            out.append("its alpha channel (transparency)")
+        c = self._container.streams
+        for what, streams in (("subtitle", c.subtitles), ("data", c.data), ("attachment", c.attachments)):
+            if streams:
+                out.append(f"{len(streams)} {what} stream{'s' if len(streams) != 1 else ''}")
+        if len(c.video) > 1:
+            out.append(f"{len(c.video) - 1} more video stream{'s' if len(c.video) > 2 else ''}")
+        return tuple(out)
+
     def _rate(self) -> Fraction | None:
         for rate in (self._video.average_rate, self._video.guessed_rate, self._video.base_rate):
             if rate:
@@ -156,8 +292,12 @@ class VideoReader:
     def _announced_end(self) -> float | None:
         """When the header says the video ends (seconds), if it says so for the video itself."""
         v, c = self._video, self._container
+        start = float((v.start_time or 0) * v.time_base) if v.time_base else 0.0
         if v.duration and v.time_base:
-            return float((v.start_time or 0) * v.time_base) + float(v.duration * v.time_base)
+            return start + float(v.duration * v.time_base)
+        tagged = _duration_tag(v)  # Matroska/WebM: the video's own length, even beside audio
+        if tagged:
+            return start + tagged
         if c.duration and not self._audio:
             # The container's duration is the longest stream's: only the video's when alone.
             return (c.start_time or 0) / av.time_base + c.duration / av.time_base
@@ -222,10 +362,11 @@ class VideoReader:
             except (av.error.FFmpegError, ValueError):
                 self._rejected += 1
                 continue
-            if image.shape[:2] != (self.info.height, self.info.width):
+            if image.shape[:2] != self._coded:
                 # A mid-stream size change would break the encoder; treat it as damage.
                 self._rejected += 1
                 continue
+            image = apply_orientation(image, self._orientation)
             tb = Fraction(frame.time_base) if frame.time_base else self.info.time_base
             pts = frame.pts
             if pts is not None:
@@ -256,8 +397,12 @@ class VideoReader:
         info = self.info
         frame_time = float(1 / info.fps) if info.fps else 0.04
         end = self._video_end
-        if end is not None and self._last_time is not None:
-            return self._last_time + frame_time < end - max(2 * frame_time, 0.1)
+        # Both checks, where the header gives both: an AVI cut short has no index, so its
+        # duration is estimated from the file size (and shrinks with it), but its header
+        # still says how many frames were written.
+        if end is not None and self._last_time is not None and \
+                self._last_time + frame_time < end - max(2 * frame_time, 0.1):
+            return True
         if self._header_frames:
             return self.decoded_frames + self.corrupt_frames < self._header_frames - 1
         return False
@@ -278,7 +423,10 @@ def temporary_sibling(final: Path) -> Path:
     Same folder so that the final rename is atomic (same file system); the final
     suffix is kept last so tools that look at suffixes still recognise the file.
     """
-    fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".tmp{final.suffix}")
+    try:
+        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".tmp{final.suffix}")
+    except OSError as e:  # named by the output the user asked for, never by our temporary name
+        raise VideoError(final, f"cannot write in {final.parent} ({e.strerror or type(e).__name__})") from None
     os.close(fd)
     # mkstemp makes the file private (0600); an output should get the usual permissions.
     umask = os.umask(0)
@@ -292,9 +440,13 @@ class VideoWriter:
     under its final name only when complete.
 
     Frames keep the timestamps they are given (copied from the source), so frame rate,
-    variable timing and start offsets survive. yuv420p is what every player decodes,
-    but it needs even width and height; odd sizes are encoded as yuv444p (High 4:4:4)
-    so the output keeps the exact size rather than gaining or losing a pixel.
+    variable timing and start offsets survive. Video is always yuv420p (High profile),
+    what every player and browser decodes. 4:2:0 needs even sides and H.264 can only
+    crop whole chroma pixels away, so an odd side is padded by one pixel that repeats
+    the edge (no picture is lost, nothing is resampled, no black line appears); the
+    output is then at most one pixel wider and taller than the frames given (``padded``).
+    ``sar`` (sample aspect ratio) is written on the stream, so anamorphic video keeps
+    its displayed shape.
 
     Use as a context manager: leaving it with an exception (Ctrl-C included) deletes
     the temporary file and leaves nothing behind. Only audio streams are copied
@@ -314,6 +466,7 @@ class VideoWriter:
         crf: int = 18,
         preset: str = "veryfast",
         codec: str = "libx264",
+        sar: Fraction | None = None,
     ) -> None:
         self.path = Path(path)
         fmt = _KEEP_CONTAINER.get(self.path.suffix.lower())
@@ -321,6 +474,8 @@ class VideoWriter:
             raise VideoError(self.path, f"cannot write video as {self.path.suffix or 'a file without a suffix'} "
                                         f"(use one of {', '.join(sorted(_KEEP_CONTAINER))})")
         self.width, self.height = int(width), int(height)
+        self.encoded_size = (self.width + self.width % 2, self.height + self.height % 2)
+        self.padded = self.encoded_size != (self.width, self.height)
         self._rate = Fraction(fps) if fps else Fraction(25)
         self._time_base = Fraction(time_base) if time_base else 1 / self._rate
         self._tmp = temporary_sibling(self.path)
@@ -331,8 +486,10 @@ class VideoWriter:
         try:
             self._container = av.open(str(self._tmp), mode="w", format=fmt, options=options)
             v = self._container.add_stream(codec, rate=self._rate)
-            v.width, v.height = self.width, self.height
-            v.pix_fmt = "yuv420p" if self.width % 2 == 0 and self.height % 2 == 0 else "yuv444p"
+            v.width, v.height = self.encoded_size
+            v.pix_fmt = "yuv420p"
+            if sar and Fraction(sar) > 0 and Fraction(sar) != 1:
+                v.codec_context.sample_aspect_ratio = Fraction(sar)
             v.time_base = self._time_base
             v.codec_context.time_base = self._time_base
             v.options = {"crf": str(crf), "preset": preset}
@@ -356,6 +513,9 @@ class VideoWriter:
             pts = self._index if self._last_pts is None else self._last_pts + round(1 / (self._rate * self._time_base))
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1  # the encoder refuses non-increasing timestamps
+        if self.padded:  # repeat the last column/row: see the class docstring
+            image = cv2.copyMakeBorder(image, 0, self.encoded_size[1] - self.height, 0,
+                                       self.encoded_size[0] - self.width, cv2.BORDER_REPLICATE)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
         frame.pts = pts
         frame.time_base = self._time_base
@@ -393,7 +553,12 @@ class VideoWriter:
             if isinstance(e, av.error.FFmpegError | OSError | ValueError):
                 raise VideoError(self.path, f"cannot finish writing ({_error_text(e)})") from None
             raise
-        os.replace(self._tmp, self.path)
+        try:
+            os.replace(self._tmp, self.path)
+        except OSError as e:
+            self._discard()
+            raise VideoError(self.path, f"cannot move the finished video into place "
+                                        f"({e.strerror or type(e).__name__})") from None
         return self.path
 
     def abort(self) -> None:

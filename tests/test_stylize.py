@@ -61,11 +61,20 @@ def test_video_keeps_frames_size_rate_timestamps_and_audio(media_dir: Path, styl
     assert np.abs((255 - f1) - f2).mean() < 6
 
 
-def test_odd_size_video_keeps_its_exact_size(media_dir: Path, stylize) -> None:
+def test_odd_size_video_is_padded_to_420_and_says_so(media_dir: Path, stylize) -> None:
+    """Defect 12: odd sizes were High 4:4:4, which many players cannot play. Now 4:2:0,
+    one repeated edge pixel added per odd side, and the user is told."""
+    import av
+
     code, err = stylize(media_dir / "odd.mp4", "--style", "negative", "--size", "48", "--preserve-colors")
     assert code == 0, err
-    b = probe_video(media_dir / "odd.negative.mp4")
-    assert b["size"] == (161, 121) and b["frames"] == MEDIA_FRAMES
+    out = media_dir / "odd.negative.mp4"
+    b = probe_video(out)
+    assert b["size"] == (162, 122) and b["frames"] == MEDIA_FRAMES
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.pix_fmt == "yuv420p"
+        assert c.streams.video[0].profile == "High"
+    assert "odd size 161x121 encoded as 162x122" in err
 
 
 def test_several_inputs_times_several_styles(media_dir: Path, stylize) -> None:
@@ -111,9 +120,9 @@ def test_output_file_refused_for_many_outputs_or_the_input(media_dir: Path, styl
     code, err = stylize(media_dir / "silent.mkv", "--style", "negative,negative2", "-o", media_dir / "x.mkv")
     assert code == 2 and "one output file cannot hold" in err
     code, err = stylize(media_dir / "silent.mkv", "--style", "negative", "-o", media_dir / "silent.mkv")
-    assert code == 1 and "would overwrite the input" in err
+    assert code == 2 and "would overwrite the input" in err  # refused before any work
     code, err = stylize(media_dir / "silent.mkv", "--style", "negative", "-o", media_dir / "x.avi")
-    assert code == 1 and "cannot write a video as '.avi'" in err
+    assert code == 2 and "cannot write a video as '.avi'" in err
 
 
 def make_bad(folder: Path, kind: str) -> Path:

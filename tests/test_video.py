@@ -49,7 +49,8 @@ def test_copy_keeps_frames_size_rate_timestamps_and_audio_bytes(media_dir: Path,
     dst = media_dir / f"out{src.suffix}"
     copy_through(src, dst, change=lambda img: 255 - img)
     a, b = probe_video(src), probe_video(dst)
-    assert b["size"] == a["size"]  # 161x121 stays 161x121
+    w, h = a["size"]
+    assert b["size"] == (w + w % 2, h + h % 2)  # 161x121 is padded to 162x122 (4:2:0)
     assert b["rate"] == a["rate"]
     assert b["frames"] == a["frames"]
     assert b["times"] == a["times"]
@@ -67,13 +68,21 @@ def test_written_pixels_are_the_frames_given(media_dir: Path) -> None:
             assert diff.mean() < 6  # lossy H.264 at crf 23, yuv420p
 
 
-def test_odd_size_written_as_444_even_as_420(media_dir: Path) -> None:
-    for name, fmt in [("odd.mp4", "yuv444p"), ("clip.mp4", "yuv420p")]:
+def test_odd_size_written_as_420_padded_with_its_edge(media_dir: Path) -> None:
+    """Every size is yuv420p High profile (playable everywhere); an odd side gains one
+    pixel that repeats the edge, and the picture itself is untouched."""
+    for name in ("odd.mp4", "clip.mp4"):
         dst = media_dir / f"o_{name}"
         copy_through(media_dir / name, dst)
         with av.open(str(dst)) as c:
-            assert c.streams.video[0].codec_context.pix_fmt == fmt
-            assert c.streams.video[0].codec_context.name == "h264"
+            s = c.streams.video[0]
+            assert s.codec_context.pix_fmt == "yuv420p"
+            assert s.codec_context.name == "h264" and s.profile == "High"
+    with VideoReader(media_dir / "odd.mp4") as r1, VideoReader(media_dir / "o_odd.mp4") as r2:
+        a, b = next(r1.frames()).image.astype(int), next(r2.frames()).image.astype(int)
+    assert b.shape == (122, 162, 3)
+    assert np.abs(b[:121, :161] - a).mean() < 4
+    assert np.abs(b[121, :161] - b[120, :161]).mean() < 6 and np.abs(b[:121, 161] - b[:121, 160]).mean() < 6
 
 
 def test_truncated_file_decodes_what_is_there_and_says_so(media_dir: Path) -> None:
