@@ -6,4 +6,10 @@ build backend maps each of them into this package (``stylecam.app``, ``stylecam.
 ...), see ``pyproject.toml`` and the README's Development section.
 """
 
+from stylecam.privacy import disable_telemetry
+
+# Before anything can import OpenVINO or ONNX Runtime: they send telemetry and write
+# files into HOME on import otherwise (see stylecam/privacy.py).
+disable_telemetry()
+
 __version__ = "0.1.0"
