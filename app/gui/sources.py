@@ -29,6 +29,10 @@ class SourceLost(SourceError):
 class FileSource:
     """A video file read with PyAV, looping forever; corrupt packets are skipped.
 
+    Frames are shown as a player shows them (``stylecam.app.video``'s rules, after
+    ffmpeg): turned upright by the display matrix, and anamorphic pixels stretched to
+    square ones, since the screen, snapshots and recordings all have square pixels.
+
     ``media_time`` keeps growing across loops (``loop * loop_length + pts``) so a recording
     can place video and the file's audio on one time line.
     """
@@ -44,6 +48,7 @@ class FileSource:
         self.skipped = 0  # packets that failed to decode
         self._container = None
         self._frames = None
+        self._sar = Fraction(1)
         self._loop = 0
         self._last_time = 0.0
         self._read_this_loop = 0
@@ -51,12 +56,20 @@ class FileSource:
     def open(self) -> None:
         import av
 
-        if not self.path.is_file():
+        if not self.path.exists():
             raise SourceError(f"{self.path}: no such file")
+        if not self.path.is_file():
+            raise SourceError(f"{self.path}: not a file (a folder?)")
+        if self.path.stat().st_size == 0:
+            raise SourceError(f"{self.path}: empty file (0 bytes)")
+        if not os.access(self.path, os.R_OK):
+            raise SourceError(f"{self.path}: permission denied (the file is not readable)")
         try:
             container = av.open(str(self.path))
         except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
-            raise SourceError(f"{self.path}: not a video file this app can read ({e})") from None
+            from stylecam.app.safe_names import one_line
+
+            raise SourceError(f"{self.path}: not a video file this app can read ({one_line(e, 200)})") from None
         if not container.streams.video:
             container.close()
             raise SourceError(f"{self.path}: has no video stream")
@@ -70,6 +83,8 @@ class FileSource:
         elif container.duration:
             self.loop_length = container.duration / 1_000_000
         self.has_audio = bool(container.streams.audio)
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        self._sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
         self._container = container
         self._frames = self._decode(container)
 
@@ -102,8 +117,22 @@ class FileSource:
             t = float(frame.time) if frame.time is not None else self._read_this_loop / self.fps
             self._last_time = t
             self._read_this_loop += 1
-            return frame.to_ndarray(format="bgr24"), self._loop * self.loop_length + t
+            return self._as_shown(frame), self._loop * self.loop_length + t
         raise SourceError(f"{self.path}: no video frame could be decoded")
+
+    def _as_shown(self, frame) -> np.ndarray:
+        """The decoded frame upright and in square pixels, as a player shows it."""
+        import cv2
+
+        from stylecam.app.video import apply_orientation, frame_orientation, square_pixel_size
+
+        image = frame.to_ndarray(format="bgr24")
+        sar = self._sar
+        if sar != 1:
+            h, w = image.shape[:2]
+            size = square_pixel_size(w, h, sar)
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if sar < 1 else cv2.INTER_LINEAR)
+        return apply_orientation(image, frame_orientation(frame))
 
     def _restart(self) -> None:
         """Start the next loop from a fresh container (more robust than seeking)."""

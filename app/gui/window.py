@@ -15,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -113,6 +114,8 @@ class MainWindow(QMainWindow):
         self._record_started = 0.0
         self._closed = False
         self._emit_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []  # helpers to wait for when quitting
+        self._source_error: str | None = None  # why the source asked for could not be opened
 
         self.setWindowTitle("stylecam")
         self.setAcceptDrops(True)
@@ -126,10 +129,12 @@ class MainWindow(QMainWindow):
 
         if self.prefs.geometry is not None:
             self.restoreGeometry(self.prefs.geometry)
-        else:
-            self.resize(1024, 700)
+        else:  # wide enough for the whole toolbar (Split, Snapshot, Record) and the status line
+            self.resize(max(1024, self.controls.sizeHint().width() + 24), 720)
 
         self._start_source(source, probe_cameras)
+        # Any key or click in the window counts as the user having seen an error.
+        QApplication.instance().installEventFilter(self)
 
     # ------------------------------------------------------------------ building
 
@@ -218,6 +223,14 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "stylecam keys", KEYS_TEXT)
 
     def _build_status(self) -> None:
+        # Errors stay here until the user acts (a key, a click, a new choice): a message
+        # over the video fades, and a problem found while the window was opening (a
+        # broken --style or --source) would otherwise be gone before anyone looked.
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("error")
+        self.error_label.setStyleSheet("QLabel#error { color: #b00020; font-weight: bold; }")
+        self.error_label.hide()
+        self.statusBar().addWidget(self.error_label, 1)
         self.status_label = QLabel("")
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # indeterminate: engine builds do not report a fraction
@@ -235,7 +248,7 @@ class MainWindow(QMainWindow):
         s.resultReady.connect(self._show_result)
         s.problem.connect(self._source_problem)
         s.processingError.connect(self.show_message)
-        s.recovered.connect(lambda: self.show_message(f"{self._source_text()} is back", MESSAGE_SECONDS / 2))
+        s.recovered.connect(self._source_recovered)
         s.recordingFinished.connect(self._recording_finished)
         self.switcher.engineRunning.connect(self._engine_running)
         self.switcher.busy.connect(self._busy)
@@ -309,7 +322,9 @@ class MainWindow(QMainWindow):
                 found = []
             self._emit(self.relay.cameras, found)
 
-        threading.Thread(target=probe, name="camera-probe", daemon=True).start()
+        thread = threading.Thread(target=probe, name="camera-probe", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
 
     def _cameras_found(self, found: list[int]) -> None:
         self.cameras = found
@@ -323,6 +338,9 @@ class MainWindow(QMainWindow):
         if getattr(self, "_start_first_camera", False) and self.session.source is None:
             if found:
                 self.open_source(str(found[0]))
+            elif self._source_error:  # the failure the user asked about stays the first thing said
+                self._show_no_source(f"{self._source_error}\n\nNo camera was found either. Open another video "
+                                     "file (File > Open, or drop a file on this window).")
             else:
                 self._show_no_source("No camera was found. Open a video file to stylize it instead "
                                      "(File > Open, or drop a file on this window).")
@@ -340,10 +358,12 @@ class MainWindow(QMainWindow):
             self.session.set_source(source)
             self.processor.restart()  # Steady: a new source is a new clip
         except SourceError as e:
+            self._source_error = str(e)
             self.show_message(str(e))
             if self.session.source is None:
                 self._show_no_source(f"{e}\n\nOpen another video file, or choose a camera in File > Camera.")
             return False
+        self._source_error = None
         if self.record_action.isChecked():  # the recording belonged to the old source
             self.record_action.blockSignals(True)
             self.record_action.setChecked(False)
@@ -391,12 +411,53 @@ class MainWindow(QMainWindow):
         self.last_result = result
         self.view.show_frames(result.frame.image, result.stylized)
 
-    def show_message(self, text: str, seconds: float | None = MESSAGE_SECONDS) -> None:
-        """Write a problem over the video (and in the status bar); it fades after ``seconds``."""
+    def show_message(self, text: str, seconds: float | None = MESSAGE_SECONDS, *, error: bool = True) -> None:
+        """Write a problem over the video, where it fades after ``seconds``; an error also
+        stays in the status bar until the user acts (:meth:`dismiss_error`). An empty
+        text clears the video only: it never hides an error nobody has seen."""
         self.view.set_message(text)
-        if text:
-            self.statusBar().showMessage(text, int(seconds * 1000) if seconds else 0)
         self._message_until = time.monotonic() + seconds if seconds else float("inf")
+        if text and error:
+            self.report_error(text)
+        elif text:
+            self.statusBar().showMessage(text, int(seconds * 1000) if seconds else 0)
+
+    def report_error(self, text: str) -> None:
+        """Show ``text`` in the status bar until the next key press, click or choice."""
+        from stylecam.app.safe_names import one_line
+
+        self.error_label.setText(f"⚠ {one_line(text, limit=400)}")
+        self.error_label.setToolTip(str(text))
+        self.error_label.show()
+
+    @property
+    def error_text(self) -> str:
+        """The error on show ("" when none), for tests and the status line."""
+        return self.error_label.text().removeprefix("⚠ ") if not self.error_label.isHidden() else ""
+
+    def dismiss_error(self) -> None:
+        self.error_label.clear()
+        self.error_label.hide()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress) and not self.error_label.isHidden():
+            if isinstance(obj, QWidget) and obj.window() is self:
+                self.dismiss_error()
+        return False
+
+    def _source_recovered(self) -> None:
+        self.dismiss_error()  # the problem it reported is over
+        self.show_message(f"{self._source_text()} is back", MESSAGE_SECONDS / 2, error=False)
+
+    def join_background(self, timeout: float) -> bool:
+        """Wait for the helper threads (a style being opened, the camera probe) to finish
+        after the window closed; False if one is still running after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        threads = [*self._threads, getattr(self.switcher.loader, "_thread", None)]
+        for thread in threads:
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t is not None and t.is_alive() for t in threads)
 
     def _update_status(self) -> None:
         if self.view.message and time.monotonic() > self._message_until:
@@ -540,6 +601,9 @@ class MainWindow(QMainWindow):
             if not self.isFullScreen():
                 self.prefs.geometry = self.saveGeometry()
             self.prefs.sync()
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
             self.switcher.shutdown()
             self.session.shutdown()
             self.io_pool.shutdown(wait=True)
