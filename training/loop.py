@@ -27,7 +27,8 @@ from stylecam.models.nets import checkpoint as ckpt
 from stylecam.models.nets.registry import create_model
 from stylecam.training.data import DataError, RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
 from stylecam.training.grow import grow_to
-from stylecam.training.losses import feature_loss, gram, pixel_loss, style_loss, temporal_loss, tv_loss
+from stylecam.training.losses import pixel_loss, temporal_loss, tv_loss
+from stylecam.training.objective import PerceptualObjective
 from stylecam.training.recipe import Recipe
 from stylecam.training.vgg import VGG16Features, load_state
 
@@ -155,10 +156,11 @@ class Trainer:
             self.vgg = VGG16Features(state, convention, layers).to(self.device)
             self.vgg_content = VGG16Features(state, convention, [self.recipe.content_layer]).to(self.device)
             self.vgg_convention = convention
-            with torch.no_grad():
-                style = to_tensor(resize_long_side(style_rgb, self.recipe.style_size)).to(self.device)
-                feats = self.vgg(style)
-                self.style_grams = {k: gram(feats[k]) for k in self.recipe.style_layers}
+            style = to_tensor(resize_long_side(style_rgb, self.recipe.style_size)).to(self.device)
+            # The one objective (training/objective.py), shared with the optimiser and the benches.
+            self.objective = PerceptualObjective.from_recipe(self.vgg, None, style, self.recipe,
+                                                             content_vgg=self.vgg_content)
+            self.style_grams = self.objective.style_grams
         elif self.teacher is None:
             raise TrainError("content and style weights are both 0 and there is no --teacher: nothing to learn")
 
@@ -231,8 +233,8 @@ class Trainer:
                 with torch.no_grad():
                     taught = self.teacher(x)
         if self.perceptual:
-            content = feature_loss(feats[r.content_layer].float(), target.float())
-            style = style_loss({k: gram(feats[k].float()) for k in r.style_layers}, self.style_grams)
+            perceptual = self.objective.feature_terms(feats, target)
+            content, style = perceptual["content"], perceptual["style"]
         if self.teacher is not None:
             distill = (y.float() - taught.float()).abs().mean()
         tv = tv_loss(y.float())

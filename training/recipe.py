@@ -32,6 +32,10 @@ class Recipe:
     # gives strong texture but loses faces; 1e-5 keeps photos recognisable (README).
     style_weight: float = 1e-5
     tv_weight: float = 1e-5                     # [J16] "lambda_TV between 1e-6 and 1e-4" (per style)
+    # How the Gram difference is reduced over its C x C entries: "sum" is [J16] eq. 4 as
+    # written (squared Frobenius norm; every shipped style), "mean" is [JL]'s MSECriterion.
+    # See training/objective.py. Old checkpoints without the key mean "sum".
+    style_reduction: str = "sum"
     pixel_weight: float = 0.0                   # [J16] pixel loss: super-resolution baseline only
     # [H15] distillation: mean |student(x) - teacher(x)| on [0, 1] RGB. With the perceptual
     # weights at 0 no VGG runs at all, which is what makes a CPU student cheap to train
