@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     from stylecam.app.gui.command import add_gui_parser
     from stylecam.app.styles_cli import add_styles_parser
     from stylecam.app.stylize import add_stylize_parser
+    from stylecam.app.upscale import add_upscale_parser
     from stylecam.export.cli import add_export_parser
     from stylecam.training.cli import add_optimize_parser, add_train_parser, add_train_sr_parser
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_styles_parser(sub)
     add_stylize_parser(sub)
+    add_upscale_parser(sub)
     add_gui_parser(sub)
     return parser
 

@@ -40,5 +40,18 @@ def run_styles(args: argparse.Namespace) -> int:
         else:
             rows.append([s.name, f"broken: {s.broken}", "", s.source, str(s.path)])
     print(format_table(rows, ["name", "title", "architecture", "notes", "file"]))
+    _print_upscalers(args.styles_dir)
     print(f"\nyour styles folder: {user_styles_dir()}")
     return 0
+
+
+def _print_upscalers(extra_dirs: list[Path]) -> None:
+    """Upscalers (``stylecam upscale``) are listed apart: they are not styles."""
+    from stylecam.models.style.catalog import discover
+
+    ups = [u for u in discover(extra_dirs, kind="upscaler") if u.ok]  # broken files are in the table above
+    if not ups:
+        return
+    rows = [[u.name, f"x{u.factor}", u.arch, ", ".join([u.source, *u.notes]), str(u.path)] for u in ups]
+    print("\nupscalers (stylecam upscale):")
+    print(format_table(rows, ["name", "factor", "architecture", "notes", "file"]))

@@ -64,6 +64,13 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_train)
 
 
+def add_train_sr_parser(sub: argparse._SubParsersAction) -> None:
+    """``stylecam train-sr``: super-resolution (recipe and options in training/sr_cli.py)."""
+    from stylecam.training.sr_cli import add_parser
+
+    add_parser(sub)
+
+
 def add_optimize_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "optimize",

@@ -320,7 +320,7 @@ class Trainer:
                 window_n += 1
                 if bar is not None:
                     rate = images / (time.perf_counter() - t0)
-                    shown = [k for k in ("content", "style", "tv", "distill", "temporal") if float(terms[k].detach())]
+                    shown = [k for k in ("content", "style", "tv", "pixel", "distill", "temporal") if float(terms[k].detach())]
                     bar.set_postfix_str(" ".join(f"{k} {float(terms[k].detach()):.3g}" for k in shown)
                                         + f" {rate:.1f} img/s", refresh=False)
                     bar.update(1)

@@ -30,6 +30,9 @@ KEY_PREVIEW = "stylecam.preview_png"  # base64 PNG rendered by the style
 KEY_PREVIEW_SOURCE = "stylecam.preview_source"  # what the preview was rendered from
 KEY_PRECISION = "stylecam.precision"  # "fp32" | "fp16"
 KEY_VERIFY = "stylecam.verification"  # JSON: export check figures
+KEY_KIND = "stylecam.kind"  # "style" (absent in older files) | "upscaler"
+KEY_FACTOR = "stylecam.factor"  # upscalers: the integer scale factor, e.g. "4"
+KINDS = ("style", "upscaler")
 
 INPUT_NAME = "frame"
 OUTPUT_NAME = "stylized"
@@ -150,7 +153,20 @@ def read_style_metadata(path: str | Path) -> dict[str, Any]:
             preview = base64.b64decode(raw[KEY_PREVIEW], validate=True)
         except ValueError:
             preview = None
+    kind = raw.get(KEY_KIND) or "style"
+    if kind not in KINDS:
+        raise StyleError(path, f"unknown kind of model {kind!r} (this stylecam knows {', '.join(KINDS)})")
+    factor = 1
+    if kind == "upscaler":
+        try:
+            factor = int(raw.get(KEY_FACTOR) or "")
+        except ValueError:
+            factor = 0
+        if factor < 2:
+            raise StyleError(path, f"an upscaler without a valid scale factor ({raw.get(KEY_FACTOR)!r})")
     return {
+        "kind": kind,
+        "factor": factor,
         "name": raw[KEY_NAME],
         "title": raw.get(KEY_TITLE) or raw[KEY_NAME],
         "arch": raw.get(KEY_ARCH, ""),

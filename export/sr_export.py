@@ -1,0 +1,133 @@
+"""Upscaler checkpoint -> one self-describing, verified ``.onnx`` file, like a style.
+
+Same contract as a style file (``export/onnx_export.py``): input ``frame`` (uint8 H x W x 3
+BGR, dynamic H and W), output the frame itself, here ``factor`` times larger; cast,
+scale, rounding and clamping inside the graph, the BGR <-> RGB swap folded into the
+first and last convolutions (``swap_colours``). The metadata says it is an upscaler
+(``stylecam.kind``) and its factor (``stylecam.factor``), so the catalog keeps it apart
+from the styles and the same engines run it unchanged.
+
+For the real-time net (``srfast``) the graph rounds and casts its f*f sub-pixel planes to
+uint8 at the *input* resolution and then rearranges bytes: no full-resolution float map
+exists anywhere (a float pixel shuffle and transpose at 1280x960 cost more than the net).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from stylecam.export import images
+from stylecam.export.onnx_export import (
+    Report,
+    _atomic_target,
+    _export_graph,
+    _ort_session,
+    _set_metadata,
+    style_properties,
+)
+from stylecam.export.verify import check, compare
+from stylecam.models.errors import StyleError
+from stylecam.models.nets.checkpoint import load as load_checkpoint
+from stylecam.models.style import format as sf
+
+
+class UpscaleFrameModule(nn.Module):
+    """uint8 H x W x 3 BGR frame -> uint8 fH x fW x 3 BGR frame."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net.swap_colours()
+        self.factor = net.factor
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        x = (frame.to(torch.float32) / 255.0).permute(2, 0, 1).unsqueeze(0)
+        if getattr(self.net, "subpixel_output", False):
+            s = self.factor
+            y = torch.clamp(torch.round(self.net.forward_subpixels(x) * 255.0), 0.0, 255.0).to(torch.uint8)
+            h, w = y.shape[-2], y.shape[-1]
+            # channel c*s*s + i*s + j is pixel (h*s + i, w*s + j) of colour c (pixel_shuffle's order)
+            return y.reshape(3, s, s, h, w).permute(3, 1, 4, 2, 0).reshape(h * s, w * s, 3)
+        y = torch.clamp(torch.round(self.net(x) * 255.0), 0.0, 255.0).to(torch.uint8)
+        return y.squeeze(0).permute(1, 2, 0)
+
+
+def _frames(real: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
+    """Small frames only: the full net's output is f*f times larger (a 480x640 frame at x4
+    is 2.5 GMAC a ... far too slow to verify in torch); odd sizes included."""
+    rng = np.random.default_rng(0)
+    frames = [(f"random {h}x{w}", rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in ((37, 53), (64, 80))]
+    for name, img in real or [("gradient", images.gradient(300, 400))]:
+        frames.append((f"{name} 90x120", images.fit(img, 90, 120)))
+    return frames
+
+
+def _torch_run(module: nn.Module, frame: np.ndarray) -> np.ndarray:
+    with torch.inference_mode():
+        return module(torch.from_numpy(frame)).numpy()
+
+
+def upscaler_name(out: Path) -> str:
+    """The catalog name an output path implies: ``sr_x4.cpu.onnx`` and ``sr_x4.onnx`` -> ``sr_x4``
+    (a CPU version must carry its upscaler's name, see ``catalog.check_cpu_version``)."""
+    name = out.name[: -len(".onnx")]
+    for variant in (".cpu", ".fp16"):
+        if name.endswith(variant):
+            return name[: -len(variant)]
+    return name
+
+
+def export_upscaler(checkpoint: str | Path, out: str | Path | None = None, *, images_dir: Path | None = None,
+                    preview_image: Path | None = None, name: str | None = None, title: str | None = None,
+                    max_real: int = 2, report: Report = print) -> Path:
+    """Export an upscaler checkpoint to ``out`` (default: beside it, ``.onnx``), verified
+    against torch with ONNX Runtime; nothing is left behind if it does not match."""
+    checkpoint = Path(checkpoint)
+    out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
+    if out.suffix != ".onnx":
+        raise StyleError(out, "the output must be an .onnx file")
+    ck = load_checkpoint(checkpoint)
+    meta: dict[str, Any] = dict(ck.meta)
+    if meta.get("kind") != "upscaler":
+        raise StyleError(checkpoint, "not an upscaler checkpoint (no kind 'upscaler' in its metadata)")
+    factor = int(meta.get("factor") or ck.net.factor)
+    trained_name = (meta.get("style") or {}).get("name", "")
+    final_name = name or upscaler_name(out)
+    meta["style"] = {"name": final_name, "title": title or f"{final_name} (x{factor} upscaler)"}
+    meta["recipe"] = {**(meta.get("recipe") or {}), "checkpoint_name": trained_name}
+    module = UpscaleFrameModule(ck.net.eval()).eval()
+
+    real = images.load_images(images_dir, max_real, long_side=480) if images_dir else []
+    src, src_note = images.preview_source(preview_image)
+    small = cv2.resize(src, (max(16, src.shape[1] // factor), max(16, src.shape[0] // factor)),
+                       interpolation=cv2.INTER_AREA)
+    preview = images.preview_png(_torch_run(module, small))
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _atomic_target(out)
+    try:
+        exporter = _export_graph(module, tmp)
+        session = _ort_session(tmp)
+        diffs = [compare(_torch_run(module, f), session.run(None, {sf.INPUT_NAME: f})[0], label)
+                 for label, f in _frames(real)]
+        for d in diffs:
+            report(f"  torch vs ONNX Runtime CPU, {d}")
+        check(diffs, checkpoint)
+        verification = {"exporter": exporter, "max_levels": max(d.max for d in diffs),
+                        "mean_levels": float(np.mean([d.mean for d in diffs])), "frames": [d.label for d in diffs]}
+        props = style_properties(meta, preview, f"{src_note} downscaled x{factor}", "fp32", verification)
+        props[sf.KEY_KIND] = "upscaler"
+        props[sf.KEY_FACTOR] = str(factor)
+        _set_metadata(tmp, props)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    report(f"wrote {out} (x{factor} upscaler {final_name!r}; {exporter}; max diff {verification['max_levels']} "
+           f"levels, mean {verification['mean_levels']:.4f})")
+    return out

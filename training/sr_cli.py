@@ -1,0 +1,145 @@
+"""``stylecam train-sr``: the super-resolution recipe and its command line (torch-free,
+so that ``--help`` shows the defaults without the train extra; training in ``training/sr.py``).
+
+Sources of every number:
+  [J16] Johnson, Alahi & Fei-Fei, ECCV 2016, section 4.2 (single-image super-resolution):
+        "288x288 patches from 10k images from the MS-COCO training set", "blurring with a
+        Gaussian kernel of width sigma = 1.0 and downsampling with bicubic interpolation",
+        "batch size 4 for 200k iterations using Adam with a learning rate of 1e-3",
+        feature loss at relu2_2, pixel loss as the baseline, "lambda_TV chosen by
+        cross-validation" between 1e-6 and 1e-4 (section 4.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+LOSSES = ("feature", "pixel", "contextual")
+
+
+@dataclass
+class SRRecipe:
+    factor: int = 4                              # [J16] x4 and x8
+    arch: str = "sr"                             # [J16] supplementary Table 2
+    loss: str = "feature"                        # [J16] the paper's point; "pixel" is its baseline
+    image_size: int = 288                        # [J16] 288x288 high-resolution patches
+    batch_size: int = 4                          # [J16]
+    iterations: int = 200_000                    # [J16]
+    lr: float = 1e-3                             # [J16] Adam, no weight decay
+    blur_sigma: float = 1.0                      # [J16] Gaussian blur before bicubic downsampling
+    content_layer: str = "relu2_2"               # [J16] feature loss at relu2_2 (VGG blocks 1-2 only)
+    # [J16] lambda_TV between 1e-6 and 1e-4: the smallest, for the feature and contextual
+    # losses (their scale, Caffe VGG features, is ~1e3-1e4 a patch); 0 for the pixel loss,
+    # whose scale on [0, 1] RGB (~1e-3) any TV weight in that range would swamp.
+    tv_weight: float | None = None
+    # Mechrez et al. 2018 [M18]: band width h; our contextual module's default (0.5), see
+    # training/contextual.py for why. Applied at content_layer, with its 65x65 position sampling.
+    contextual_band_width: float = 0.5
+    seed: int = 0
+    exclude: tuple[str, ...] = ()                # file-name patterns held out of --data (evaluation photos)
+    init: str = ""                               # a checkpoint whose weights start the run (fine-tuning)
+    arch_config: dict = field(default_factory=dict)
+
+    def resolved_tv(self) -> float:
+        if self.tv_weight is not None:
+            return self.tv_weight
+        return 0.0 if self.loss == "pixel" else 1e-6
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["tv_weight"] = self.resolved_tv()
+        return d
+
+
+PAPER_SR = SRRecipe()
+
+
+def _factor(text: str) -> int:
+    if text not in ("2", "4", "8"):
+        raise argparse.ArgumentTypeError(f"must be 2, 4 or 8, not {text!r}")
+    return int(text)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-sr",
+        help="train a super-resolution net (x4 or x8; needs the 'train' extra: torch)",
+        description="Train a super-resolution net (Johnson et al. 2016, section 4.2). Low-resolution "
+        "inputs are made from the photos in --data: Gaussian blur (sigma 1.0) then bicubic downsampling. "
+        "Defaults are the paper's recipe; --loss pixel is its baseline. Writes OUT/NAME.safetensors "
+        "(weights, Adam state, recipe) and previews to OUT/previews/; --resume continues a run, "
+        "Ctrl-C saves a checkpoint. Export with `stylecam export` to get an upscaler for `stylecam upscale`.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    d = PAPER_SR
+    p.add_argument("--factor", type=_factor, default=d.factor, help="upscaling factor")
+    p.add_argument("--data", type=Path, required=True, help="folder of photos (read recursively)")
+    p.add_argument("--loss", choices=LOSSES, default=d.loss,
+                   help="feature: VGG16 relu2_2 (the paper); pixel: mean squared error (the baseline); "
+                   "contextual: Mechrez et al. 2018 at the same layer")
+    p.add_argument("--name", default=None, help="upscaler name (default: sr_x<factor>)")
+    p.add_argument("--title", default="", help="human-readable title")
+    p.add_argument("--out", type=Path, default=Path("runs"), help="output folder")
+    p.add_argument("--arch", default=d.arch, choices=["sr", "srfast"],
+                   help="sr: the paper's net; srfast: the real-time CPU net (all layers at input resolution)")
+    p.add_argument("--variant", choices=["default", "paper"], default="default",
+                   help="sr only: 'paper' = fractionally-strided convs and scaled tanh (default: nearest "
+                   "upsample + conv, linear output)")
+    p.add_argument("--iterations", type=int, default=d.iterations)
+    p.add_argument("--image-size", type=int, default=d.image_size,
+                   help="high-resolution patch size in pixels (a multiple of the factor)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--blur-sigma", type=float, default=d.blur_sigma, help="Gaussian blur before downsampling")
+    p.add_argument("--content-layer", default=d.content_layer, help="VGG16 layer of the feature/contextual loss")
+    p.add_argument("--tv-weight", type=float, default=None,
+                   help="total variation weight (default: 0 for pixel, 1e-6 otherwise)")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="leave photos whose file name matches this glob out of training (repeatable), "
+                   "e.g. to hold them out for evaluation; recorded in the checkpoint")
+    p.add_argument("--init", type=Path, metavar="CHECKPOINT",
+                   help="start from this trained upscaler's weights (a new run: iteration 0, fresh Adam)")
+    p.add_argument("--resume", type=Path, help="continue from this checkpoint (weights, Adam state, iteration)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
+    p.add_argument("--vgg-weights", type=Path, help="torchvision vgg16-397923af.pth or VGG16 ONNX to use")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--preview-every", type=int, default=100)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--log-every", type=int, default=50)
+    p.set_defaults(func=run_train_sr)
+
+
+def recipe_from(args: argparse.Namespace) -> SRRecipe:
+    arch_config = {"variant": "paper"} if args.variant == "paper" else {}
+    return SRRecipe(factor=args.factor, arch=args.arch, loss=args.loss, image_size=args.image_size,
+                    batch_size=args.batch_size, iterations=args.iterations, lr=args.lr, blur_sigma=args.blur_sigma,
+                    content_layer=args.content_layer, tv_weight=args.tv_weight, seed=args.seed,
+                    exclude=tuple(args.exclude), init=str(args.init) if args.init else "", arch_config=arch_config)
+
+
+def run_train_sr(args: argparse.Namespace) -> int:
+    from stylecam.training.data import DataError
+    from stylecam.training.loop import TrainError
+    from stylecam.training.sr import SROptions, train_sr
+    from stylecam.training.vgg import VGGWeightsError
+
+    recipe = recipe_from(args)
+    opts = SROptions(data=args.data, name=args.name or f"sr_x{recipe.factor}", out=args.out, recipe=recipe,
+                     title=args.title, device=args.device, precision=args.precision, resume=args.resume,
+                     vgg_weights=args.vgg_weights, preview_every=args.preview_every,
+                     checkpoint_every=args.checkpoint_every, log_every=args.log_every,
+                     command=shlex.join(["stylecam", *getattr(args, "argv", sys.argv[1:])]))
+    try:
+        path = train_sr(opts)
+    except (TrainError, DataError, VGGWeightsError) as e:
+        print(f"stylecam train-sr: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"wrote {path}")
+    return 0
