@@ -14,7 +14,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:
         help="turn a checkpoint into a style file (.onnx), verified against torch (needs the 'train' extra)",
         description="Export a checkpoint to one self-describing ONNX style file whose input and output are "
         "frames (uint8 H x W x 3 BGR, any size). The file is checked against torch on random and real "
-        "images and is not written if more than 0.1%% of values are off by more than one 8-bit level. "
+        "images and is not written if more than 0.1% of values are off by more than one 8-bit level. "
         "Written as NAME.cpu.onnx beside a style NAME.onnx, it becomes that style's real-time CPU version: "
         "the CPU engines run it, the GPU engines run NAME.onnx.",
     )

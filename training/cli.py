@@ -24,21 +24,28 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("style_image", type=Path, metavar="STYLE_IMAGE", help="the painting to learn")
     p.add_argument("--data", type=Path, required=True, help="folder of content photos (read recursively)")
     p.add_argument("--name", required=True, help="style name (file name and catalog key)")
-    p.add_argument("--title", default="", help="human-readable title shown in menus (default: NAME)")
+    # "%(default).0s" prints nothing; it stops the formatter from adding "(default: )".
+    p.add_argument("--title", default="", help="human-readable title shown in menus (default: the --name)%(default).0s")
     p.add_argument("--out", type=Path, default=Path("runs"), help="output folder")
     p.add_argument("--arch", default=PAPER.arch,
                    help="transform net architecture: johnson (the paper's), lite (CPU), nano (CPU real time)")
     p.add_argument("--variant", choices=["default", "paper"], default="default",
                    help="johnson only: 'paper' = batch norm, transposed convs, scaled tanh")
-    p.add_argument("--iterations", type=int, default=PAPER.iterations)
+    p.add_argument("--iterations", type=int, default=PAPER.iterations,
+                   help="training steps; the paper's 40,000 need a GPU: on a 2-core CPU one johnson step at "
+                   "256 px takes 8-13 s (about 100 hours for 40,000). On a CPU use --arch lite or nano and a "
+                   "few thousand steps at --image-size 160")
     p.add_argument("--image-size", type=int, default=PAPER.image_size, help="training crop size in pixels")
     p.add_argument("--batch-size", type=int, default=PAPER.batch_size, help="per process")
     p.add_argument("--style-size", type=int, default=PAPER.style_size, help="long side of the style image")
-    p.add_argument("--content-weight", type=float, default=PAPER.content_weight)
-    p.add_argument("--style-weight", type=float, default=PAPER.style_weight)
-    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight)
+    p.add_argument("--content-weight", type=float, default=PAPER.content_weight,
+                   help="weight of the feature (content) loss (Johnson's reference code)")
+    p.add_argument("--style-weight", type=float, default=PAPER.style_weight,
+                   help="weight of the Gram (style) loss (Johnson's reference code, rescaled to our Gram)")
+    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight,
+                   help="weight of total variation (paper: between 1e-6 and 1e-4, per style)")
     p.add_argument("--content-layer", default=PAPER.content_layer, help="relu2_2 (paper) or relu3_3")
-    p.add_argument("--lr", type=float, default=PAPER.lr)
+    p.add_argument("--lr", type=float, default=PAPER.lr, help="Adam learning rate (paper: 1e-3)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="auto: bf16 autocast where the CPU/GPU has bf16, else fp32")
@@ -52,12 +59,13 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="distil: learn to reproduce this trained style's outputs (Hinton et al. 2015). With "
                    "--content-weight 0 --style-weight 0 no VGG runs, so a small CPU net trains in minutes")
     p.add_argument("--distill-weight", type=float, default=None,
-                   help="weight of mean |student - teacher| on [0,1] RGB (default: 1 with --teacher, else 0)")
+                   help="weight of mean |student - teacher| on [0,1] RGB (default: 1 with --teacher, else 0)"
+                   "%(default).0s")
     p.add_argument("--temporal-weight", type=float, default=PAPER.temporal_weight, metavar="W",
                    help="weight of the temporal loss: the output of a slightly moved and noised copy of a crop "
                    "must match the moved output of the crop (less flicker on video); 0 = off. About 100 for the "
                    "bundled recipes' weights")
-    p.add_argument("--seed", type=int, default=PAPER.seed)
+    p.add_argument("--seed", type=int, default=PAPER.seed, help="random seed (crops, order, initial weights)")
     p.add_argument("--preview-every", type=int, default=100, help="write a preview image every N iterations")
     p.add_argument("--checkpoint-every", type=int, default=100, help="write a checkpoint every N iterations")
     p.add_argument("--log-every", type=int, default=50, help="average the loss history over N iterations")
@@ -92,9 +100,12 @@ def add_optimize_parser(sub: argparse._SubParsersAction) -> None:
                    help="Gram distance: sum over entries (the paper's formula) or mean (the authors' code)")
     p.add_argument("--size", type=int, default=512, help="long side of the content image")
     p.add_argument("--style-size", type=int, default=PAPER.style_size)
-    p.add_argument("--content-weight", type=float, default=PAPER.content_weight)
-    p.add_argument("--style-weight", type=float, default=PAPER.style_weight)
-    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight)
+    p.add_argument("--content-weight", type=float, default=PAPER.content_weight,
+                   help="weight of the feature (content) loss (Johnson's reference code)")
+    p.add_argument("--style-weight", type=float, default=PAPER.style_weight,
+                   help="weight of the Gram (style) loss (Johnson's reference code, rescaled to our Gram)")
+    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight,
+                   help="weight of total variation (paper: between 1e-6 and 1e-4, per style)")
     p.add_argument("--vgg-weights", type=Path)
     p.set_defaults(func=run_optimize)
 
