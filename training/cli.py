@@ -65,6 +65,13 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="weight of the temporal loss: the output of a slightly moved and noised copy of a crop "
                    "must match the moved output of the crop (less flicker on video); 0 = off. About 100 for the "
                    "bundled recipes' weights")
+    p.add_argument("--contextual-weight", type=float, default=PAPER.contextual_weight, metavar="W",
+                   help="weight of the contextual loss (Mechrez et al. 2018) between the output's and the "
+                   "painting's VGG features at relu3_2 and relu4_2: the painting's features must find close, distinct "
+                   "matches among the output's, wherever they are (no Gram statistics, no alignment); 0 = off")
+    p.add_argument("--contextual-band-width", type=_positive, default=PAPER.contextual_band_width, metavar="H",
+                   help="band width h of the contextual loss: 0.5 (authors' style config) is forgiving, 0.1 "
+                   "approaches a hard nearest-neighbour match")
     p.add_argument("--seed", type=int, default=PAPER.seed, help="random seed (crops, order, initial weights)")
     p.add_argument("--preview-every", type=int, default=100, help="write a preview image every N iterations")
     p.add_argument("--checkpoint-every", type=int, default=100, help="write a checkpoint every N iterations")
@@ -110,6 +117,13 @@ def add_optimize_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_optimize)
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
 def _recipe_from(args: argparse.Namespace):
     from stylecam.training.recipe import Recipe
 
@@ -119,7 +133,8 @@ def _recipe_from(args: argparse.Namespace):
                   iterations=args.iterations, lr=args.lr, content_layer=args.content_layer,
                   style_size=args.style_size, content_weight=args.content_weight,
                   style_weight=args.style_weight, tv_weight=args.tv_weight, seed=args.seed,
-                  arch_config=arch_config, distill_weight=distill, temporal_weight=args.temporal_weight)
+                  arch_config=arch_config, distill_weight=distill, temporal_weight=args.temporal_weight,
+                  contextual_weight=args.contextual_weight, contextual_band_width=args.contextual_band_width)
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ import torch.distributed as dist
 from stylecam.models.errors import StyleError
 from stylecam.models.nets import checkpoint as ckpt
 from stylecam.models.nets.registry import create_model
+from stylecam.training.contextual import ContextualLoss
 from stylecam.training.data import DataError, RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
 from stylecam.training.grow import grow_to
 from stylecam.training.losses import pixel_loss, temporal_loss, tv_loss
@@ -32,7 +33,7 @@ from stylecam.training.objective import PerceptualObjective
 from stylecam.training.recipe import Recipe
 from stylecam.training.vgg import VGG16Features, load_state
 
-TERMS = ("content", "style", "tv", "pixel", "distill", "temporal", "total")
+TERMS = ("content", "style", "tv", "pixel", "distill", "temporal", "contextual", "total")
 
 
 @dataclass
@@ -148,11 +149,14 @@ class Trainer:
         self.net.to(self.device).train()
 
         self.teacher = self._load_teacher(opts.teacher)
-        self.perceptual = self.recipe.content_weight > 0 or self.recipe.style_weight > 0
+        self.perceptual = (self.recipe.content_weight > 0 or self.recipe.style_weight > 0
+                           or self.recipe.contextual_weight > 0)
+        self.contextual: ContextualLoss | None = None
         self.vgg_convention = ""
         if self.perceptual:
             state, convention, self.vgg_source = load_state(opts.vgg_weights)
-            layers = sorted({self.recipe.content_layer, *self.recipe.style_layers})
+            layers = sorted({self.recipe.content_layer, *self.recipe.style_layers,
+                             *(self.recipe.contextual_layers if self.recipe.contextual_weight > 0 else ())})
             self.vgg = VGG16Features(state, convention, layers).to(self.device)
             self.vgg_content = VGG16Features(state, convention, [self.recipe.content_layer]).to(self.device)
             self.vgg_convention = convention
@@ -161,6 +165,14 @@ class Trainer:
             self.objective = PerceptualObjective.from_recipe(self.vgg, None, style, self.recipe,
                                                              content_vgg=self.vgg_content)
             self.style_grams = self.objective.style_grams
+            if self.recipe.contextual_weight > 0:
+                # Mechrez et al. 2018: the output's features, wherever they are, drawn from the painting's.
+                self.contextual = ContextualLoss(dict.fromkeys(self.recipe.contextual_layers, 1.0),
+                                                 band_width=self.recipe.contextual_band_width, vgg=self.vgg,
+                                                 seed=self.recipe.seed + self.rank)
+                with torch.no_grad():
+                    style_feats = self.vgg(style)
+                self.style_features = {k: style_feats[k] for k in self.recipe.contextual_layers}
         elif self.teacher is None:
             raise TrainError("content and style weights are both 0 and there is no --teacher: nothing to learn")
 
@@ -220,7 +232,7 @@ class Trainer:
         r = self.recipe
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         zero = torch.zeros((), device=x.device)
-        content = style = distill = temporal = zero
+        content = style = distill = temporal = contextual = zero
         with autocast:
             y = self.model(x)
             if r.temporal_weight:
@@ -235,14 +247,16 @@ class Trainer:
         if self.perceptual:
             perceptual = self.objective.feature_terms(feats, target)
             content, style = perceptual["content"], perceptual["style"]
+            if self.contextual is not None:
+                contextual = self.contextual.features_loss(feats, self.style_features)
         if self.teacher is not None:
             distill = (y.float() - taught.float()).abs().mean()
         tv = tv_loss(y.float())
         pixel = pixel_loss(y.float(), x) if r.pixel_weight else zero
         total = (r.content_weight * content + r.style_weight * style + r.tv_weight * tv + r.pixel_weight * pixel
-                 + r.distill_weight * distill + r.temporal_weight * temporal)
+                 + r.distill_weight * distill + r.temporal_weight * temporal + r.contextual_weight * contextual)
         return {"content": content, "style": style, "tv": tv, "pixel": pixel, "distill": distill,
-                "temporal": temporal, "total": total}
+                "temporal": temporal, "contextual": contextual, "total": total}
 
     def meta(self, iteration: int) -> dict[str, Any]:
         r = self.recipe
@@ -320,7 +334,7 @@ class Trainer:
                 window_n += 1
                 if bar is not None:
                     rate = images / (time.perf_counter() - t0)
-                    shown = [k for k in ("content", "style", "tv", "pixel", "distill", "temporal") if float(terms[k].detach())]
+                    shown = [k for k in ("content", "style", "tv", "pixel", "distill", "temporal", "contextual") if float(terms[k].detach())]
                     bar.set_postfix_str(" ".join(f"{k} {float(terms[k].detach()):.3g}" for k in shown)
                                         + f" {rate:.1f} img/s", refresh=False)
                     bar.update(1)

@@ -47,6 +47,14 @@ class Recipe:
     # error on 0-255). 0 = off, the paper's recipe. Calibrated on the bundled nano nets at
     # 160 px: 100 makes the term a fifth to a third of the content loss (docs/readme/stabilize.md).
     temporal_weight: float = 0.0
+    # [M18] Mechrez, Talmi & Zelnik-Manor 2018 (training/contextual.py): weight of the
+    # contextual loss between the output's and the style image's VGG features, which asks
+    # that the output's features be drawn from the painting's wherever they are. 0 = off
+    # (the paper's recipe). Layers: the VGG16 names of [M18]'s style layers (VGG19 conv3_2,
+    # conv4_2); band width h = 0.5, [M18]'s style-transfer config (see contextual.py).
+    contextual_weight: float = 0.0
+    contextual_layers: tuple[str, ...] = ("relu3_2", "relu4_2")
+    contextual_band_width: float = 0.5
     seed: int = 0
     arch_config: dict = field(default_factory=dict)
 
