@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import QApplication
 
 from stylecam.app.gui.settings import Preferences
 from stylecam.app.gui.sources import list_cameras
-from stylecam.app.gui.window import MainWindow
+from stylecam.app.gui.window import MESSAGE_SECONDS, MainWindow
 from stylecam.models.runtime.engines import open_engine
 
 FPS = 30
@@ -546,3 +546,107 @@ def test_auto_full_net_fallback_is_not_filed_under_the_cpu_engine(tmp_path: Path
     (tmp_path / "pair.cpu.onnx").write_bytes(b"not onnx" * 8)
     fallback = open_engine(style)
     assert not fallback.cpu_version and not _as_if_chosen(style, fallback)
+
+
+# --------------------------------------------------------------------------- issue 14: errors stay, quitting is clean
+
+
+@pytest.mark.skipif(bool(list_cameras()), reason="this machine has a camera")
+@pytest.mark.parametrize("kind", ["broken", "missing", "directory"])
+def test_a_bad_source_stays_said_after_the_camera_probe(qtbot, make_window, tmp_path: Path, kind: str) -> None:
+    """Issue 14, defect 10: a broken, missing or directory ``--source`` showed its error for
+    ~3 s, then only "No camera was found"."""
+    bad = {"broken": tmp_path / "broken.mp4", "missing": tmp_path / "missing.mp4", "directory": tmp_path / "dir.mp4"}[kind]
+    if kind == "broken":
+        bad.write_bytes(b"\x00" * 5000)
+    elif kind == "directory":
+        bad.mkdir()
+    window = make_window(source=str(bad), probe_cameras=True)
+    qtbot.waitUntil(lambda: "No camera" in window.no_source.label.text(), timeout=15000)
+    assert bad.name in window.no_source.label.text()  # the camera probe did not replace it
+    qtbot.wait(int(MESSAGE_SECONDS * 1000) + 600)  # longer than a passing message lasts
+    assert bad.name in window.error_text and window.error_label.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # the user acts: now it may go
+    assert window.error_text == ""
+
+
+@pytest.mark.parametrize("style", ["c_broken.onnx", "no_such_style"])
+def test_a_bad_start_style_is_shown_until_the_user_acts(qtbot, make_window, gui_styles_dir: Path,
+                                                         style: str) -> None:
+    """Issue 14, defect 10: ``--style broken.onnx`` or an unknown name was cleared before the
+    window appeared, and another style ran without a word."""
+    spec = str(gui_styles_dir / style) if style.endswith(".onnx") else style
+    window = make_window(style=spec)
+    qtbot.waitUntil(lambda: window.last_result is not None, timeout=15000)  # video runs meanwhile ...
+    qtbot.wait(int(MESSAGE_SECONDS * 1000) + 600)
+    assert style.removesuffix(".onnx") in window.error_text  # ... and the user is told why theirs does not
+    window.style_menu.chosen.emit(index_of(window, "b_swap"))  # a choice made by the user ...
+    qtbot.mouseClick(window.view, Qt.MouseButton.LeftButton)  # ... and a click dismiss it
+    assert window.error_text == ""
+
+
+class SlowLoad:
+    """Test double for an engine library that takes a while to open a style (OpenVINO
+    compiling): the real engine, opened after a pause inside the loader thread."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.finished = False
+
+    def __call__(self, path: Path, engine: str):
+        time.sleep(self.seconds)
+        eng = open_engine(path, engine)
+        self.finished = True
+        return eng
+
+
+def test_closing_while_a_style_loads_waits_for_the_loader(qtbot, make_window) -> None:
+    """Issue 14, defect 5: quitting within ~4 s of the start aborted the process, because the
+    daemon loader thread was inside OpenVINO when the interpreter shut down. The window
+    now lets the run loop wait for it (``join_background``) before Python finalises."""
+    slow = SlowLoad(1.5)
+    window = make_window(style="a_negative", engine_factory=slow)
+    qtbot.wait(300)  # the loader thread is inside the factory now
+    assert not slow.finished
+    window.close()
+    assert window.join_background(timeout=30)
+    assert slow.finished  # the load ran to its end before we let go
+    assert not window.switcher.loader._thread.is_alive()
+
+
+def test_quitting_the_app_soon_after_start_is_clean(tmp_path: Path, gui_clip: Path) -> None:
+    """Issue 14, defect 5, end to end: ``stylecam gui`` with the bundled styles on ``auto``
+    (OpenVINO compiling and timing engines), quit with SIGTERM a few seconds in."""
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    env.pop("XDG_CONFIG_HOME", None)
+    for delay in (2.0, 3.0):
+        proc = subprocess.Popen([sys.executable, "-m", "stylecam", "gui", "--source", str(gui_clip),
+                                 "--engine", "auto"], env=env, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=90)
+        assert proc.returncode in (0, -signal.SIGTERM), err  # clean, or killed before the app ran
+        assert "terminate called" not in err and "Traceback" not in err
+
+
+def test_rotated_file_is_shown_upright_in_the_window(qtbot, make_window, tmp_path: Path) -> None:
+    """Issue 14, defect 1 in the GUI preview: a portrait phone clip is shown portrait."""
+    from fractions import Fraction as F
+
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=30)
+        v.width, v.height, v.pix_fmt = 320, 180, "yuv420p"
+        v.set_display_rotation(-90)
+        for i in range(30):
+            frame = av.VideoFrame.from_ndarray(np.full((180, 320, 3), i * 8, np.uint8), format="bgr24")
+            frame.pts, frame.time_base = i, F(1, 30)
+            c.mux(v.encode(frame))
+        c.mux(v.encode(None))
+    window = make_window(source=str(path), style="original")
+    result = wait_for_style(qtbot, window, "original")
+    assert result.frame.image.shape[:2] == (320, 180)
