@@ -73,8 +73,22 @@ def run_styles(args: argparse.Namespace) -> int:
     columns = shutil.get_terminal_size((100, 24)).columns
     limits[3] = max(30, min(90, columns - used - 2 * (len(header) - 1)))
     print(format_table(rows, header, limits))
+    _print_upscalers(args.styles_dir)
     print()
     for folder, source in folders.items():
         print(f"{source}: {printable(folder, 300)}")
     print(f"your styles folder: {user_styles_dir()}")
     return 0
+
+
+def _print_upscalers(extra_dirs: list[Path]) -> None:
+    """Upscalers (``stylecam upscale``) are listed apart: they are not styles."""
+    from stylecam.models.style.catalog import discover
+
+    ups = [u for u in discover(extra_dirs, kind="upscaler") if u.ok]  # broken files are in the table above
+    if not ups:
+        return
+    rows = [[u.name, f"x{u.factor}", u.arch, ", ".join([u.source, *u.notes]), u.path.name] for u in ups]
+    print("\nupscalers (stylecam upscale):")
+    print(format_table(rows, ["name", "factor", "arch", "notes", "file"],
+                       [COLUMN_LIMITS["name"], 6, COLUMN_LIMITS["arch"], 60, COLUMN_LIMITS["file"]]))

@@ -49,6 +49,8 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     images_dir = args.images or args.calibration
     try:
+        if _is_upscaler(args.checkpoint):  # `stylecam train-sr` checkpoints: export/sr_export.py
+            return _export_upscaler(args, images_dir)
         result = export_style(args.checkpoint, args.output, images_dir=images_dir,
                               preview_image=args.preview_image, fp16=args.fp16)
         if args.int8:
@@ -68,4 +70,23 @@ def run_export(args: argparse.Namespace) -> int:
     except StyleError as e:
         print(f"stylecam export: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _is_upscaler(checkpoint: Path) -> bool:
+    from stylecam.models.nets.checkpoint import read_metadata
+
+    return read_metadata(checkpoint).get("kind") == "upscaler"
+
+
+def _export_upscaler(args: argparse.Namespace, images_dir: Path | None) -> int:
+    """An upscaler: one verified .onnx (written as NAME.cpu.onnx beside NAME.onnx it becomes
+    that upscaler's real-time CPU version; the file name gives the catalog name)."""
+    from stylecam.export.sr_export import export_upscaler
+
+    if args.int8 or args.tensorrt:
+        print("stylecam export: --int8 and --tensorrt are not available for upscalers yet", file=sys.stderr)
+        return 2
+    export_upscaler(args.checkpoint, args.output, images_dir=images_dir, preview_image=args.preview_image,
+                    fp16=args.fp16)
     return 0

@@ -14,6 +14,7 @@ exists anywhere (a float pixel shuffle and transpose at 1280x960 cost more than 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -85,9 +86,12 @@ def upscaler_name(out: Path) -> str:
 
 def export_upscaler(checkpoint: str | Path, out: str | Path | None = None, *, images_dir: Path | None = None,
                     preview_image: Path | None = None, name: str | None = None, title: str | None = None,
-                    max_real: int = 2, report: Report = print) -> Path:
+                    fp16: bool = False, max_real: int = 2, report: Report = print) -> Path:
     """Export an upscaler checkpoint to ``out`` (default: beside it, ``.onnx``), verified
-    against torch with ONNX Runtime; nothing is left behind if it does not match."""
+    against torch with ONNX Runtime; nothing is left behind if it does not match.
+
+    ``fp16`` also writes ``<out>.fp16.onnx`` (fp16 compute, uint8 I/O, for the cuda engine,
+    which picks it up unless told fp32) and reports its PSNR against the fp32 file."""
     checkpoint = Path(checkpoint)
     out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
     if out.suffix != ".onnx":
@@ -130,4 +134,64 @@ def export_upscaler(checkpoint: str | Path, out: str | Path | None = None, *, im
         tmp.unlink(missing_ok=True)
     report(f"wrote {out} (x{factor} upscaler {final_name!r}; {exporter}; max diff {verification['max_levels']} "
            f"levels, mean {verification['mean_levels']:.4f})")
+    if fp16:
+        _export_fp16(out, props, real, report)
+    return out
+
+
+def _resize_in_fp32(model: Any) -> Any:
+    """Resize (the sr net's bicubic skip and nearest x2 stages) computed in fp32 between
+    casts: ONNX Runtime's CPU provider has no fp16 Resize, and its ``roi`` / ``scales``
+    inputs must stay float32 anyway. The convolutions, nearly all of the work, stay fp16."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    consts = {n.output[0]: n for n in g.node if n.op_type == "Constant"}
+    nodes = []
+    for node in g.node:
+        if node.op_type != "Resize":
+            nodes.append(node)
+            continue
+        for i in (1, 2):  # roi, scales: back to float32
+            name = node.input[i] if len(node.input) > i else ""
+            if name in inits and inits[name].data_type == TensorProto.FLOAT16:
+                inits[name].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(inits[name]).astype(np.float32), name))
+            elif name in consts:
+                for a in consts[name].attribute:
+                    if a.type == onnx.AttributeProto.TENSOR and a.t.data_type == TensorProto.FLOAT16:
+                        a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float32)))
+        x, y = node.input[0], node.output[0]
+        nodes.append(helper.make_node("Cast", [x], [x + "__f32"], to=TensorProto.FLOAT))
+        node.input[0] = x + "__f32"
+        node.output[0] = y + "__f32"
+        nodes.append(node)
+        nodes.append(helper.make_node("Cast", [y + "__f32"], [y], to=TensorProto.FLOAT16))
+    del g.node[:]
+    g.node.extend(nodes)
+    return model
+
+
+def _export_fp16(fp32: Path, props: dict[str, str], real: list[tuple[str, np.ndarray]], report: Report) -> Path:
+    import onnx
+
+    from stylecam.export.fp16 import convert_to_fp16
+    from stylecam.export.verify import psnr
+
+    out = fp32.with_name(fp32.stem + ".fp16.onnx")
+    tmp = _atomic_target(out)
+    try:
+        onnx.save(_resize_in_fp32(convert_to_fp16(onnx.load(str(fp32)))), str(tmp))
+        ref, half = _ort_session(fp32), _ort_session(tmp)
+        figures = {}
+        for label, frame in _frames(real)[2:] or _frames([])[2:]:
+            figures[label] = round(psnr(ref.run(None, {sf.INPUT_NAME: frame})[0],
+                                        half.run(None, {sf.INPUT_NAME: frame})[0]), 2)
+        _set_metadata(tmp, {**props, sf.KEY_PRECISION: "fp16",
+                            sf.KEY_VERIFY: json.dumps({"psnr_vs_fp32_db": figures}, sort_keys=True)})
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    report(f"wrote {out} (fp16; PSNR vs fp32 {', '.join(f'{k} {v:.1f} dB' for k, v in figures.items())})")
     return out

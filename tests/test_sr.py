@@ -181,7 +181,7 @@ def exported(tmp_path_factory) -> dict[str, Path]:
         net = _perturbed(arch, **config)
         ck = save_upscaler(folder / f"{arch}.safetensors", net)
         out = folder / ("up.onnx" if arch == "sr" else "up.cpu.onnx")
-        files[arch] = export_upscaler(ck, out, report=lambda s: None)
+        files[arch] = export_upscaler(ck, out, fp16=arch == "sr", report=lambda s: None)
         files[arch + "_net"] = net
     return files
 
@@ -250,3 +250,27 @@ def test_stylecam_styles_lists_upscalers_apart(exported: dict, capsys) -> None:
     assert ups, out
     assert "up.onnx" not in styles
     assert any(line.split()[:2] == ["up", "x4"] for line in ups.splitlines())
+
+
+def test_fp16_variant_is_an_upscaler_too(exported: dict) -> None:
+    from stylecam.models.style.catalog import discover
+    from stylecam.models.style.format import read_style_metadata
+
+    half = exported["sr"].with_name("up.fp16.onnx")
+    meta = read_style_metadata(half)
+    assert meta["kind"] == "upscaler" and meta["precision"] == "fp16" and meta["factor"] == 4
+    assert all(v > 35 for v in meta["verification"]["psnr_vs_fp32_db"].values())
+    up = next(u for u in discover([exported["sr"].parent], kind="upscaler") if u.source == "extra")
+    assert "fp16 variant (GPU)" in up.notes
+
+
+def test_export_command_writes_an_upscaler(exported: dict, tmp_path: Path, capsys) -> None:
+    from stylecam.app.cli import main
+    from stylecam.models.style.format import read_style_metadata
+
+    net = _perturbed("srfast", channels=4, blocks=0)
+    ck = save_upscaler(tmp_path / "c.safetensors", net, name="trained_name")
+    assert main(["export", str(ck), "-o", str(tmp_path / "mine.cpu.onnx")]) == 0
+    meta = read_style_metadata(tmp_path / "mine.cpu.onnx")
+    assert (meta["kind"], meta["name"], meta["recipe"]["checkpoint_name"]) == ("upscaler", "mine", "trained_name")
+    assert main(["export", str(ck), "--int8", "--calibration", str(tmp_path)]) == 2

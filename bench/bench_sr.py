@@ -1,0 +1,280 @@
+"""Super-resolution: quality (PSNR / SSIM on Y) on held-out photos, a visual grid, and speed.
+
+    .venv/bin/python bench/bench_sr.py quality [--factor 4] [--grid docs/sr_grid.png]
+    .venv/bin/python bench/bench_sr.py speed [--frames 90]
+
+Quality follows the SR literature's protocol (and Johnson et al. 2016, Table 3): the
+high-resolution photo is cropped to a multiple of the factor, degraded exactly as in
+training (``training.sr.degrade``: Gaussian blur sigma 1.0, bicubic downsampling) and stored
+as uint8; every method upscales that uint8 image; PSNR and SSIM (Wang et al. 2004: 11x11
+Gaussian window, sigma 1.5, K = 0.01 / 0.03) are computed on the luma Y of ITU-R BT.601
+(as MATLAB's rgb2ycbcr, what Set5/Set14 tables use) with ``factor`` pixels cropped at
+every border. The nets run as shipped: the exported ONNX files, through the engines.
+
+The held-out photos are the 13 ``skimage_*`` and ``misc_*`` photos of /work/shared/data/photos
+(scikit-image's astronaut, brick, camera, chelsea, coffee, grass, gravel, hubble deep field,
+motorcycle, rocket; scikit-learn's china and flower; matplotlib's grace_hopper), left out of
+every training run with ``--exclude 'skimage_*' --exclude 'misc_*'``.
+
+Speed: ``stylecam upscale`` end to end (decode, upscale, H.264 encode, audio copy) of a
+generated 320x240 clip to 1280x960, and the engines' per-frame latency at that size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = Path("/work/shared/data/photos")
+HELD_OUT = ("skimage_*", "misc_*")
+UPSCALERS = ROOT / "models" / "upscalers"
+PAPER_SET5_X4 = {"bicubic": 28.43, "pixel": 28.40, "feature": 27.09}  # Johnson et al. 2016, Table 3
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def luma(bgr: np.ndarray) -> np.ndarray:
+    """BT.601 Y in [16, 235], float64, as MATLAB's rgb2ycbcr."""
+    b, g, r = (bgr[..., i].astype(np.float64) for i in range(3))
+    return 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0
+
+
+def psnr_y(ref: np.ndarray, out: np.ndarray, border: int) -> float:
+    a, b = luma(ref), luma(out)
+    if border:
+        a, b = a[border:-border, border:-border], b[border:-border, border:-border]
+    mse = np.mean((a - b) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+
+
+def ssim_y(ref: np.ndarray, out: np.ndarray, border: int) -> float:
+    a, b = luma(ref), luma(out)
+    if border:
+        a, b = a[border:-border, border:-border], b[border:-border, border:-border]
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(x: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(x, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)[5:-5, 5:-5]
+
+    mu_a, mu_b = blur(a), blur(b)
+    saa, sbb, sab = blur(a * a) - mu_a**2, blur(b * b) - mu_b**2, blur(a * b) - mu_a * mu_b
+    ssim = ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a**2 + mu_b**2 + c1) * (saa + sbb + c2))
+    return float(ssim.mean())
+
+
+# --------------------------------------------------------------------------- data
+
+
+def held_out_photos() -> list[Path]:
+    import fnmatch
+
+    return sorted(p for p in PHOTOS.iterdir() if any(fnmatch.fnmatch(p.name, pat) for pat in HELD_OUT))
+
+
+def degrade_bgr(hr: np.ndarray, factor: int) -> np.ndarray:
+    """The training degradation (``training.sr.degrade``) of a BGR uint8 photo, stored as uint8."""
+    import torch
+
+    from stylecam.training.sr import degrade
+
+    x = torch.from_numpy(hr[..., ::-1].copy()).permute(2, 0, 1).float().div(255).unsqueeze(0)
+    lr = degrade(x, factor)[0].permute(1, 2, 0).numpy()[..., ::-1]
+    return np.ascontiguousarray(np.clip(np.round(lr * 255), 0, 255).astype(np.uint8))
+
+
+def bicubic(lr: np.ndarray, factor: int) -> np.ndarray:
+    return cv2.resize(lr, (lr.shape[1] * factor, lr.shape[0] * factor), interpolation=cv2.INTER_CUBIC)
+
+
+# --------------------------------------------------------------------------- quality
+
+
+def methods(args: argparse.Namespace) -> list[tuple[str, object]]:
+    """(label, frame -> frame) for every method whose file exists."""
+    from stylecam.app.upscale import TiledUpscaler
+    from stylecam.models.runtime.engines import OpenVinoEngine
+
+    f = args.factor
+    found: list[tuple[str, object]] = [("bicubic", lambda lr: bicubic(lr, f))]
+    for label, path in (("pixel loss (sr)", args.pixel), ("feature loss (sr)", args.feature),
+                        ("pixel loss, CPU (srfast)", args.pixel_cpu), ("feature loss, CPU (srfast)", args.cpu),
+                        ("contextual loss (sr)", args.contextual)):
+        if path and Path(path).is_file():
+            engine = OpenVinoEngine(Path(path))
+            found.append((label, TiledUpscaler(engine, f, tile=256)))
+        elif path:
+            print(f"(skipped {label}: no file {path})", file=sys.stderr)
+    return found
+
+
+def run_quality(args: argparse.Namespace) -> None:
+    f = args.factor
+    photos = held_out_photos()
+    table = methods(args)
+    scores: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in table}
+    grid_rows = []
+    for path in photos:
+        img = cv2.imread(str(path))
+        h, w = (img.shape[0] // f) * f, (img.shape[1] // f) * f
+        hr = np.ascontiguousarray(img[:h, :w])
+        lr = degrade_bgr(hr, f)
+        outs = {}
+        for label, up in table:
+            out = up(lr)
+            outs[label] = out
+            scores[label].append((psnr_y(hr, out, f), ssim_y(hr, out, f)))
+        if path.stem in args.grid_photos:
+            grid_rows.append((path.stem, hr, lr, outs))
+        print(f"{path.name:28s} " + "  ".join(f"{s[-1][0]:6.2f}" for s in scores.values()), file=sys.stderr)
+    print(f"\nx{f} on {len(photos)} held-out photos ({', '.join(p.stem for p in photos)}); "
+          f"Y channel, {f}-pixel border cropped\n")
+    print("| method | PSNR (dB) | SSIM |")
+    print("|---|---|---|")
+    for label, s in scores.items():
+        a = np.array(s)
+        print(f"| {label} | {a[:, 0].mean():.2f} | {a[:, 1].mean():.4f} |")
+    if f == 4:
+        print(f"\nJohnson et al. 2016, Set5 x4: bicubic {PAPER_SET5_X4['bicubic']}, pixel {PAPER_SET5_X4['pixel']}, "
+              f"feature {PAPER_SET5_X4['feature']} dB")
+    if args.grid and grid_rows:
+        write_grid(args.grid, grid_rows, f, [label for label, _ in table])
+
+
+def write_grid(path: Path, rows: list, f: int, labels: list[str], crop: int = 160) -> None:
+    """One row per photo: low-res input (nearest), each method, original; a centre crop."""
+    tiles_rows = []
+    for _name, hr, lr, outs in rows:
+        h, w = hr.shape[:2]
+        cy, cx = (h // 2 // f) * f, (w // 2 // f) * f
+        y0, x0 = max(0, cy - crop // 2), max(0, cx - crop // 2)
+        near = cv2.resize(lr, (lr.shape[1] * f, lr.shape[0] * f), interpolation=cv2.INTER_NEAREST)
+        cells = [near, *(outs[label] for label in labels), hr]
+        tiles_rows.append(np.hstack([c[y0 : y0 + crop, x0 : x0 + crop] for c in cells]))
+    header_labels = ["input (nearest)", *labels, "original"]
+    header = np.full((22, tiles_rows[0].shape[1], 3), 255, np.uint8)
+    for i, text in enumerate(header_labels):
+        cv2.putText(header, text[:24], (i * crop + 3, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.36, (0, 0, 0), 1, cv2.LINE_AA)
+    grid = np.vstack([header, *tiles_rows])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), grid)
+    print(f"\nwrote {path} ({path.stat().st_size // 1024} KiB)")
+
+
+# --------------------------------------------------------------------------- speed
+
+
+def make_clip(path: Path, frames: int, fps: int = 30) -> Path:
+    """A 320x240 H.264 + AAC clip: a real photo panned across, so the encoder sees real detail."""
+    from fractions import Fraction
+
+    import av
+
+    src = cv2.imread(str(held_out_photos()[0]))
+    src = cv2.resize(src, (640, 480))
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 320, 240, "yuv420p"
+        a = c.add_stream("aac", rate=44100)
+        a.layout = "stereo"
+        for i in range(frames):
+            x = int(i * 300 / max(1, frames - 1))
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(src[120:360, x // 2 : x // 2 + 320]), format="bgr24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            c.mux(v.encode(frame))
+        c.mux(v.encode(None))
+        total, t = int(44100 * frames / fps), 0
+        while t < total:
+            n = min(1024, total - t)
+            tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(t, t + n) / 44100)).astype(np.float32)
+            af = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
+            af.sample_rate, af.pts = 44100, t
+            c.mux(a.encode(af))
+            t += n
+        c.mux(a.encode(None))
+    return path
+
+
+def run_speed(args: argparse.Namespace) -> None:
+    import contextlib
+    import io
+
+    from stylecam.app.cli import main
+    from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine
+
+    model = Path(args.model)
+    cpu = model.with_name(model.stem + ".cpu.onnx")
+    frame = cv2.resize(cv2.imread(str(held_out_photos()[0])), (320, 240))
+    print("per-frame latency, 320x240 -> 1280x960 (best of N after a warm-up)\n")
+    print("| net | engine | ms / frame |")
+    print("|---|---|---|")
+    for label, path, runs in (("srfast (CPU version)", cpu, 20), ("sr (full net)", model, 3)):
+        for name, make in (("OpenVINO f32", lambda p=path: OpenVinoEngine(p)), ("ONNX Runtime CPU", lambda p=path: OrtEngine(p, "cpu"))):
+            eng = make()
+            eng.run(frame)
+            best = float("inf")
+            for _ in range(runs):
+                t = time.perf_counter()
+                eng.run(frame)
+                best = min(best, time.perf_counter() - t)
+            eng.close()
+            print(f"| {label} | {name} | {best * 1000:.1f} |", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_clip(Path(tmp) / "clip320.mp4", args.frames)
+        print(f"\n`stylecam upscale` end to end: {args.frames}-frame 320x240 clip (H.264 + AAC) -> 1280x960, "
+              "H.264 superfast CRF 18, audio copied\n")
+        print("| net | engine | frames/s | wall s |")
+        print("|---|---|---|---|")
+        for label, extra, engine in (("srfast (CPU version)", [], "auto"), ("srfast (CPU version)", [], "cpu"),
+                                     ("sr (full net)", ["--full-net"], "auto")):
+            n = args.frames if not extra else min(args.frames, args.full_frames)
+            src = clip
+            if extra:
+                src = make_clip(Path(tmp) / "short.mp4", n)
+            out = Path(tmp) / f"out_{engine}_{len(extra)}.mp4"
+            argv = ["upscale", str(src), "--model", str(model), "--engine", engine, "-o", str(out), "--quiet", *extra]
+            err = io.StringIO()
+            t = time.perf_counter()
+            with contextlib.redirect_stderr(err):
+                code = main(argv)
+            wall = time.perf_counter() - t
+            line = next((s for s in err.getvalue().splitlines() if "on engine" in s), "")
+            eng = line.split("on engine ", 1)[-1] if line else engine
+            print(f"| {label} | {eng} | {n / wall:.1f} | {wall:.1f} |" + ("" if code == 0 else f" (exit {code})"),
+                  flush=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="what", required=True)
+    q = sub.add_parser("quality")
+    q.add_argument("--factor", type=int, default=4)
+    q.add_argument("--pixel", default=str(ROOT / "runs" / "sr" / "export" / "sr_x4_pixel.onnx"))
+    q.add_argument("--feature", default=str(UPSCALERS / "sr_x4.onnx"))
+    q.add_argument("--pixel-cpu", default="")
+    q.add_argument("--cpu", default=str(UPSCALERS / "sr_x4.cpu.onnx"))
+    q.add_argument("--contextual", default="")
+    q.add_argument("--grid", type=Path, default=ROOT / "docs" / "sr_grid.png")
+    q.add_argument("--grid-photos", nargs="*", default=["skimage_astronaut", "misc_grace_hopper", "skimage_chelsea"])
+    s = sub.add_parser("speed")
+    s.add_argument("--model", default=str(UPSCALERS / "sr_x4.onnx"))
+    s.add_argument("--frames", type=int, default=90)
+    s.add_argument("--full-frames", type=int, default=4, help="frames for the (slow) full net")
+    args = p.parse_args()
+    sys.path.insert(0, str(ROOT))
+    if args.what == "quality":
+        run_quality(args)
+    else:
+        run_speed(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
