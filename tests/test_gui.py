@@ -650,3 +650,23 @@ def test_rotated_file_is_shown_upright_in_the_window(qtbot, make_window, tmp_pat
     window = make_window(source=str(path), style="original")
     result = wait_for_style(qtbot, window, "original")
     assert result.frame.image.shape[:2] == (320, 180)
+
+
+def test_default_window_shows_the_whole_toolbar(qtbot, make_window) -> None:
+    """Issue 14, defect 13: at the default width Split / Snapshot / Record hid behind the
+    toolbar's overflow button."""
+    from PyQt6.QtWidgets import QToolButton
+
+    window = make_window(style="original")
+    qtbot.wait(100)
+    overflow = [b for b in window.controls.findChildren(QToolButton) if b.objectName() == "qt_toolbar_ext_button"]
+    assert not any(b.isVisible() for b in overflow)
+    assert window.width() >= window.controls.sizeHint().width()
+
+
+def test_recording_and_snapshot_names_are_safe(tmp_path: Path) -> None:
+    """Issue 14, defect 6: the GUI and the CLI make file names from a style's name alike."""
+    from stylecam.app.gui.output import output_name
+
+    path = output_name(tmp_path, "../../x\x1b[31m\nevil", ".mp4")
+    assert path.parent == tmp_path and "/" not in path.name and "\x1b" not in path.name and "\n" not in path.name

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
 import numpy as np
+
+from stylecam.app.safe_names import file_component
 
 
 def default_output_dir(kind: str) -> Path:
@@ -19,7 +20,7 @@ def default_output_dir(kind: str) -> Path:
 
 def output_name(folder: Path, style: str, suffix: str) -> Path:
     """``stylecam-<style>-<date>-<time>[-n]<suffix>``: sortable and never overwriting."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", style or "original").strip("._") or "original"
+    safe = file_component(style or "original", fallback="original")  # the same rule as `stylecam stylize`
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = folder / f"stylecam-{safe}-{stamp}{suffix}"
     n = 1
