@@ -136,28 +136,41 @@ def med_iter(values: list[int | None], cap: int) -> str:
 
 
 # ----------------------------------------------------------------------------- L-BFGS cache
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
 def curve(cache: Path, key: dict[str, Any], objective: PerceptualObjective, init: torch.Tensor,
-          iterations: int, label: str) -> list[float]:
+          iterations: int, label: str, cached_only: bool = False) -> list[float] | None:
+    """The L-BFGS losses 0..iterations, from the cache when it holds them. A curve is saved
+    every 10 iterations while it runs (marked partial); ``cached_only`` reports whatever
+    is cached, partial or not, and never optimises (None if nothing is)."""
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     path = cache / f"{key['style']}_{Path(key['photo']).stem}_{key['size']}_{key['init']}_{digest}.json"
     if path.is_file():
         data = json.loads(path.read_text())
-        if len(data["losses"]) > iterations:
+        if len(data["losses"]) > iterations or cached_only:
             return data["losses"][: iterations + 1]
+    if cached_only:
+        return None
+    cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    so_far: list[float] = []
 
     def log(i: int, loss: float, _image: torch.Tensor) -> None:
+        so_far.append(loss)
         if i % 10 == 0:
             print(f"  {label}: iteration {i}/{iterations} loss {loss:.4g} ({time.perf_counter() - t0:.0f} s)",
                   file=sys.stderr, flush=True)
+            _write_json(path, {"key": key, "losses": [start, *so_far], "partial": True})
 
+    start = float(objective(init.clamp(0, 1)).detach())
     result = optimize(objective, init, iterations, on_iteration=log)
-    cache.mkdir(parents=True, exist_ok=True)
     write_image(path.with_suffix(".png"), result.image)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"key": key, "losses": result.losses, "evaluations": result.evaluations,
-                               "seconds": result.seconds, "terms": result.terms}))
-    tmp.replace(path)
+    _write_json(path, {"key": key, "losses": result.losses, "evaluations": result.evaluations,
+                       "seconds": result.seconds, "terms": result.terms})
     print(f"  {label}: {result.losses[0]:.4g} -> {result.losses[-1]:.4g} in {iterations} its "
           f"({result.evaluations} evaluations, {time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     return result.losses
@@ -258,10 +271,17 @@ def run_size(args: argparse.Namespace, styles: list[dict[str, Any]], photos: lis
                    "weights": list(obj.weights), "content_layer": obj.content_layer,
                    "style_layers": list(obj.style_layers), "reduction": obj.style_reduction,
                    "style_size": int(r.get("style_size", PAPER.style_size))}
-            out["noise"].append(curve(args.cache, {**key, "init": "noise", "seed": 0}, obj,
-                                      initial_image("noise", content, 0), args.iterations, f"{s['name']} noise"))
-            out["photo"].append(curve(args.cache, {**key, "init": "photo"}, obj,
-                                      initial_image("photo", content), args.photo_iterations, f"{s['name']} photo"))
+            noise = curve(args.cache, {**key, "init": "noise", "seed": 0}, obj, initial_image("noise", content, 0),
+                          args.iterations, f"{s['name']} noise", args.cached_only)
+            start = curve(args.cache, {**key, "init": "photo"}, obj, initial_image("photo", content),
+                          args.photo_iterations, f"{s['name']} photo", args.cached_only)
+            if noise is None or start is None:  # --cached-only and not measured: this photo is left out
+                for k in ("full", "cpu", "unmodified", "spec"):
+                    if len(out[k]) > len(out["photo"]):
+                        out[k].pop()
+                continue
+            out["noise"].append(noise)
+            out["photo"].append(start)
             # rewritten after every style, so a run stopped part-way still leaves its figures
             report = tables(res, styles, photos[: pi + 1], size, args)
             draw_plot(args.plot_dir / f"fig5_{size}.png", panels(res, styles), size, pi + 1)
@@ -305,6 +325,7 @@ def tables(res: dict[str, dict[str, list]], styles: list[dict[str, Any]], photos
             continue
         for k in ("full", "cpu", "unmodified", "spec"):
             r = {**r, k: r[k][:n]}
+        short = min(len(c) for c in r["noise"]) - 1  # iterations every noise curve reached
         w = s["recipe"]
         weights = f"{w.get('content_weight', 1):g} / {w.get('style_weight', 0):g} / {w.get('tv_weight', 0):g}"
         for kind, arch in (("full", s["arch"]), ("cpu", s["cpu_arch"])):
@@ -313,17 +334,19 @@ def tables(res: dict[str, dict[str, list]], styles: list[dict[str, Any]], photos
             losses = r[kind]
             m_noise = [matched_iteration(c, v) for c, v in zip(r["noise"], losses, strict=True)]
             m_photo = [matched_iteration(c, v) for c, v in zip(r["photo"], losses, strict=True)]
-            ratio = statistics.median(v / c[at] for v, c in zip(losses, r["noise"], strict=True))
+            ratio = statistics.median(v / c[min(at, len(c) - 1)] for v, c in zip(losses, r["noise"], strict=True))
+            ratio_cell = f"{ratio:.2f}" if short >= at else f"{ratio:.2f} (@{short})"
             beats = sum(v < u for v, u in zip(losses, r["unmodified"], strict=True))
             spec = [statistics.median(sp[kind][j] for sp in r["spec"]) for j in range(len(PERIODS))]
             own = [statistics.median(sp["photo"][j] for sp in r["spec"]) for j in range(len(PERIODS))]
             lines.append(f"| {s['name']} | {n} | {kind} ({arch}) | {weights} | {statistics.median(losses):.4g} | "
-                         f"{med_iter(m_noise, args.iterations)} | {med_iter(m_photo, args.photo_iterations)} | "
-                         f"{ratio:.2f} | {beats}/{n} | {spec[0]:+.1f} ({own[0]:+.1f}) | {spec[1]:+.1f} ({own[1]:+.1f}) |")
+                         f"{med_iter(m_noise, min(len(c) for c in r['noise']) - 1)} | "
+                         f"{med_iter(m_photo, min(len(c) for c in r['photo']) - 1)} | {ratio_cell} | {beats}/{n} | {spec[0]:+.1f} ({own[0]:+.1f}) | {spec[1]:+.1f} ({own[1]:+.1f}) |")
         u = r["unmodified"]
         lines.append(f"| {s['name']} | {n} | unmodified photo | | {statistics.median(u):.4g} | "
-                     f"{med_iter([matched_iteration(c, v) for c, v in zip(r['noise'], u, strict=True)], args.iterations)}"
-                     f" | 0 | {statistics.median(v / c[at] for v, c in zip(u, r['noise'], strict=True)):.2f} | | | |")
+                     f"{med_iter([matched_iteration(c, v) for c, v in zip(r['noise'], u, strict=True)], short)}"
+                     f" | 0 | {statistics.median(v / c[min(at, len(c) - 1)] for v, c in zip(u, r['noise'], strict=True)):.2f}"
+                     " | | | |")
     lines.append("")
     lines.append("L-BFGS loss by iteration (median over photos):")
     lines.append("")
@@ -335,7 +358,7 @@ def tables(res: dict[str, dict[str, list]], styles: list[dict[str, Any]], photos
             cs = res[s["name"]][start][: len(res[s["name"]]["photo"])]
             if not cs:
                 continue
-            cells = [f"{statistics.median(c[i] for c in cs):.4g}" if i < len(cs[0]) else "" for i in marks]
+            cells = [f"{statistics.median(c[i] for c in cs):.4g}" if i < min(map(len, cs)) else "" for i in marks]
             lines.append(f"| {s['name']} | {start} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -366,6 +389,8 @@ def main() -> None:
     p.add_argument("--iterations", type=int, default=300, help="L-BFGS iterations from white noise")
     p.add_argument("--photo-iterations", type=int, default=100, help="L-BFGS iterations from the photo")
     p.add_argument("--cache", type=Path, default=ROOT / "runs" / "fig5", help="L-BFGS curves and images")
+    p.add_argument("--cached-only", action="store_true",
+                   help="optimise nothing: report the curves already cached (partial ones as far as they got)")
     p.add_argument("--plot-dir", type=Path, default=ROOT / "docs", help="where fig5_SIZE.png is drawn")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / f"fig5_{dt.date.today().isoformat()}.md",
                    help="markdown report (rewritten after every photo)")
