@@ -17,7 +17,7 @@ from stylecam.app.safe_names import printable
 
 #: Widest each column may be (characters); cells beyond it end in "…". The notes column
 #: takes what the terminal has left, so the table fits the terminal.
-COLUMN_LIMITS = {"name": 24, "title": 32, "arch": 12, "notes": 44, "file": 36}
+COLUMN_LIMITS = {"name": 24, "title": 32, "architecture": 12, "notes": 44, "file": 36}
 
 
 def add_styles_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,9 +63,7 @@ def run_styles(args: argparse.Namespace) -> int:
             rows.append([s.name, s.title, s.arch, ", ".join([s.source, *s.notes]), s.path.name])
         else:
             rows.append([s.name, f"broken: {s.broken}", "", s.source, s.path.name])
-    header = ["name", "title", "arch", "notes", "file"]
-    if all(r[4] == f"{r[0]}.onnx" for r in rows):  # the file says nothing the name does not
-        header, rows = header[:4], [r[:4] for r in rows]
+    header = ["name", "title", "architecture", "notes", "file"]
     limits = [COLUMN_LIMITS[h] for h in header]
     # The notes take what the terminal has left (at least 30 characters, at most 90).
     used = sum(min(lim, max(len(printable(r[i], None)) for r in [header, *rows]))
