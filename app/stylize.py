@@ -368,6 +368,19 @@ def run_job(job: Job, processor: FrameProcessor, crf: int, preset: str = "superf
     print(f"{job.source} -> {job.output} ({result.frames} frames, {fps:.1f} frames/s)", file=sys.stderr, flush=True)
 
 
+def _system_error_line(job: Job, e: BaseException) -> str:
+    """An OS error as one line naming the user's file: the output when it was our temporary
+    file or the output that failed (a full disk, a vanished folder), else the input."""
+    if isinstance(e, MemoryError):
+        return f"{job.source}: out of memory (try --size to stylize at a smaller size)"
+    name = getattr(e, "filename", None)
+    path = job.output if name is None or ".tmp" in Path(str(name)).name or Path(str(name)) == job.output else \
+        Path(str(name))
+    if name is None and e.errno is None:
+        path = job.source
+    return f"{path}: {getattr(e, 'strerror', None) or type(e).__name__}"
+
+
 def _open_style(style: Any, engine: str, full_net: bool = False) -> Any:
     from stylecam.models.runtime.engines import open_engine
 
@@ -497,7 +510,7 @@ def _run(args: argparse.Namespace) -> int:
                 error(str(e))
                 failed += 1
             except (OSError, MemoryError) as e:
-                error(f"{source}: {type(e).__name__}: {e}")
+                error(_system_error_line(job, e))
                 failed += 1
             except Exception as e:
                 if os.environ.get("STYLECAM_DEBUG"):
