@@ -145,7 +145,7 @@ def run_quality(args: argparse.Namespace) -> None:
         print(f"\nJohnson et al. 2016, Set5 x4: bicubic {PAPER_SET5_X4['bicubic']}, pixel {PAPER_SET5_X4['pixel']}, "
               f"feature {PAPER_SET5_X4['feature']} dB")
     if args.grid and grid_rows:
-        write_grid(args.grid, grid_rows, f, [label for label, _ in table])
+        write_grid(Path(args.grid), grid_rows, f, [label for label, _ in table])
 
 
 def write_grid(path: Path, rows: list, f: int, labels: list[str], crop: int = 160) -> None:
@@ -261,7 +261,7 @@ def main() -> int:
     q.add_argument("--pixel-cpu", default="")
     q.add_argument("--cpu", default=str(UPSCALERS / "sr_x4.cpu.onnx"))
     q.add_argument("--contextual", default="")
-    q.add_argument("--grid", type=Path, default=ROOT / "docs" / "sr_grid.png")
+    q.add_argument("--grid", default=str(ROOT / "docs" / "sr_grid.png"), help="grid PNG (\"\" for none)")
     q.add_argument("--grid-photos", nargs="*", default=["skimage_astronaut", "misc_grace_hopper", "skimage_chelsea"])
     s = sub.add_parser("speed")
     s.add_argument("--model", default=str(UPSCALERS / "sr_x4.onnx"))
