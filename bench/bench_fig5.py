@@ -185,14 +185,24 @@ def draw_plot(path: Path, panels: list[dict[str, Any]], size: int, n_photos: int
     """One panel per style: median loss over photos (log scale) against L-BFGS iterations,
     the nets and the unmodified photo as horizontal lines. Drawn with OpenCV (no
     matplotlib in the environment)."""
-    pw, ph, cols = 520, 360, 2
+    pw, ph = 520, 360
+    cols = min(2, len(panels))
     rows = (len(panels) + cols - 1) // cols
-    canvas = np.full((rows * ph + 40, cols * pw, 3), 255, np.uint8)
+    top = 60
+    canvas = np.full((rows * ph + top, cols * pw, 3), 255, np.uint8)
     font = cv2.FONT_HERSHEY_SIMPLEX
     cv2.putText(canvas, f"Fig. 5 at {size} px: loss vs L-BFGS iterations (median over {n_photos} held-out photos)",
-                (10, 26), font, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+                (10, 22), font, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    legend = [("L-BFGS from noise", "noise", False), ("L-BFGS from photo", "photo", False), ("full net", "full", True),
+              ("CPU version", "cpu", True), ("unmodified photo", "unmodified photo", True)]
+    lx = 10
+    for text, key, dashed in legend:
+        for xs in range(lx, lx + 24, 8 if dashed else 24):
+            cv2.line(canvas, (xs, 42), (xs + (5 if dashed else 24), 42), COLOURS[key], 2)
+        cv2.putText(canvas, text, (lx + 30, 46), font, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+        lx += 36 + 7 * len(text)
     for i, pan in enumerate(panels):
-        ox, oy = (i % cols) * pw, 40 + (i // cols) * ph
+        ox, oy = (i % cols) * pw, top + (i // cols) * ph
         x0, x1, y0, y1 = ox + 70, ox + pw - 15, oy + 30, oy + ph - 45
         lines = {k: v for k, v in pan["lines"].items() if v is not None}
         values = [v for c in pan["curves"].values() for v in c] + list(lines.values())
@@ -210,7 +220,8 @@ def draw_plot(path: Path, panels: list[dict[str, Any]], size: int, n_photos: int
                     _, y = xy(0, v)
                     cv2.line(canvas, (x0, y), (x1, y), (225, 225, 225), 1)
                     cv2.putText(canvas, f"{v:.0e}", (ox + 8, y + 4), font, 0.35, (60, 60, 60), 1, cv2.LINE_AA)
-        for t in range(0, n_it + 1, 50 if n_it > 100 else 25):
+        step = next(s for s in (1, 2, 5, 10, 25, 50, 100) if n_it / s <= 8)
+        for t in range(0, n_it + 1, step):
             x, _ = xy(t, 10 ** lo)
             cv2.line(canvas, (x, y1), (x, y1 + 4), (0, 0, 0), 1)
             cv2.putText(canvas, str(t), (x - 8, y1 + 16), font, 0.35, (0, 0, 0), 1, cv2.LINE_AA)
@@ -223,14 +234,6 @@ def draw_plot(path: Path, panels: list[dict[str, Any]], size: int, n_photos: int
             cv2.polylines(canvas, [pts], False, COLOURS[name], 2, cv2.LINE_AA)
         cv2.putText(canvas, pan["title"], (x0, oy + 20), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
         cv2.putText(canvas, "L-BFGS iterations", (x0 + 150, y1 + 34), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
-        legend = [("L-BFGS from noise", "noise"), ("L-BFGS from photo", "photo"), ("full net", "full"),
-                  ("CPU version", "cpu"), ("unmodified photo", "unmodified photo")]
-        ly = y0 + 14
-        for text, key in legend:
-            if key in pan["curves"] or key in lines:
-                cv2.line(canvas, (x1 - 150, ly - 4), (x1 - 128, ly - 4), COLOURS[key], 2)
-                cv2.putText(canvas, text, (x1 - 122, ly), font, 0.38, (0, 0, 0), 1, cv2.LINE_AA)
-                ly += 15
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), canvas)
 
