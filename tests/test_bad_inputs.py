@@ -254,8 +254,9 @@ def test_output_folder_that_cannot_be_made_is_one_line(tmp_path: Path, stylize) 
     one_line_each(err)
 
 
-def _odd_style(path: Path, *, float_input: bool = False, two_inputs: bool = False) -> Path:
-    """A file with stylecam metadata whose graph is not a style's (float or two inputs)."""
+def _odd_style(path: Path, *, float_input: bool = False, two_inputs: bool = False, op: str = "Identity") -> Path:
+    """A file with stylecam metadata whose graph is not a style's (float or two inputs, or
+    an operator no runtime knows)."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -266,7 +267,7 @@ def _odd_style(path: Path, *, float_input: bool = False, two_inputs: bool = Fals
     if two_inputs:
         inputs.append(helper.make_tensor_value_info("style_weights", kind, [1]))
     out = helper.make_tensor_value_info(OUTPUT_NAME, kind, ["h", "w", 3])
-    graph = helper.make_graph([helper.make_node("Identity", [INPUT_NAME], [OUTPUT_NAME])], "g", inputs, [out])
+    graph = helper.make_graph([helper.make_node(op, [INPUT_NAME], [OUTPUT_NAME])], "g", inputs, [out])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 9
     for k, v in {"stylecam.format": FORMAT, "stylecam.name": path.stem, "stylecam.title": "x",
@@ -286,6 +287,16 @@ def test_style_graph_that_is_not_a_style_is_one_line_under_auto(tmp_path: Path, 
     assert code == 1 and "not a stylecam style" in err
     one_line_each(err)
     assert not (tmp_path / f"clip.{kind}.mp4").exists()
+
+
+@pytest.mark.parametrize("engine", ["openvino", "cpu"])
+def test_runtime_errors_are_one_line(tmp_path: Path, stylize, engine: str) -> None:
+    """Defect 14: OpenVINO's and ONNX Runtime's errors span several lines; ours are one."""
+    style = _odd_style(tmp_path / "badop.onnx", op="NoSuchOp")
+    src = marked_clip(tmp_path / "clip.mp4")
+    code, err = stylize(src, "-s", style, engine=engine)
+    assert code == 1 and "NoSuchOp" in err and "badop.onnx" in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1, err
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.9])
