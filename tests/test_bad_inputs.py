@@ -467,6 +467,14 @@ def test_missing_styles_dir_is_an_error(tmp_path: Path, stylize) -> None:
     assert code == 2 and "nonexistent: no such folder" in err
 
 
+def test_missing_styles_dir_is_an_error_for_styles_and_gui(tmp_path: Path, capsys) -> None:
+    missing = str(tmp_path / "nonexistent")
+    assert main(["styles", "--styles-dir", missing]) == 2
+    assert main(["gui", "--styles-dir", missing]) == 2
+    err = capsys.readouterr().err
+    assert err.count("nonexistent: no such folder") == 2
+
+
 def test_broken_cpu_version_is_mentioned_when_auto_falls_back(tmp_path: Path, capsys) -> None:
     styles = tmp_path / "styles"
     styles.mkdir()

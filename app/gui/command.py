@@ -40,6 +40,11 @@ def _display_problem() -> str | None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    for folder in getattr(args, "styles_dir", None) or []:
+        if not Path(folder).is_dir():  # a typo must not pass as "no styles there"
+            what = "no such folder" if not Path(folder).exists() else "not a folder"
+            print(f"stylecam gui: error: --styles-dir {folder}: {what}", file=sys.stderr)
+            return 2
     problem = _display_problem()
     if problem:
         print(f"stylecam: {problem}", file=sys.stderr)
