@@ -493,3 +493,14 @@ def test_alpha_and_subtitles_dropped_with_a_word(tmp_path: Path, stylize) -> Non
     assert code == 0, err
     assert "alpha channel" in err and "1 subtitle stream" in err and "not kept" in err
     one_line_each(err)
+
+
+def test_train_defaults_on_a_cpu_are_estimated_up_front() -> None:
+    """Defect 13: ``train``'s defaults (johnson, 40k iterations) take ~100 hours on a CPU,
+    and nothing said so before the run started."""
+    from stylecam.training.cli import cpu_cost_warning
+
+    text = cpu_cost_warning("johnson", "cpu", 40_000, 256, 4)
+    assert text is not None and "88-143 hours" in text and "--arch lite" in text
+    assert cpu_cost_warning("johnson", "cuda", 40_000, 256, 4) is None
+    assert cpu_cost_warning("lite", "cpu", 1500, 160, 2) is None

@@ -137,7 +137,34 @@ def _recipe_from(args: argparse.Namespace):
                   contextual_weight=args.contextual_weight, contextual_band_width=args.contextual_band_width)
 
 
+#: Seconds per step of the ``johnson`` net + VGG16 to relu4_3, batch 4, 256 px, on the
+#: project's 2-core CPU (shared/RESOURCES.md: 7.9 s bf16 autocast, 12.9 s fp32).
+CPU_JOHNSON_STEP_S = (7.9, 12.9)
+
+
+def cpu_cost_warning(arch: str, device: str, iterations: int, image_size: int, batch_size: int) -> str | None:
+    """A one-line estimate, said before a run that would take days: the paper's defaults
+    on a CPU (about 100 hours for 40,000 steps)."""
+    if arch != "johnson" or device == "cuda":
+        return None
+    if device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return None
+    scale = (image_size / 256) ** 2 * batch_size / 4
+    lo, hi = (iterations * t * scale / 3600 for t in CPU_JOHNSON_STEP_S)
+    if hi < 2:
+        return None
+    return (f"the johnson net on a CPU takes about {CPU_JOHNSON_STEP_S[0]:g}-{CPU_JOHNSON_STEP_S[1]:g} s a step "
+            f"at 256 px, batch 4 (measured on 2 cores): {iterations} steps here is about {lo:.0f}-{hi:.0f} hours. "
+            "On a CPU, train --arch lite or nano for a few thousand steps at --image-size 160")
+
+
 def run_train(args: argparse.Namespace) -> int:
+    warning = cpu_cost_warning(args.arch, args.device, args.iterations, args.image_size, args.batch_size)
+    if warning and not args.resume:
+        print(f"stylecam train: warning: {warning}", file=sys.stderr, flush=True)
     from stylecam.training.data import DataError
     from stylecam.training.loop import TrainError, TrainOptions, train
     from stylecam.training.vgg import VGGWeightsError
