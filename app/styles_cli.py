@@ -89,4 +89,4 @@ def _print_upscalers(extra_dirs: list[Path]) -> None:
     rows = [[u.name, f"x{u.factor}", u.arch, ", ".join([u.source, *u.notes]), u.path.name] for u in ups]
     print("\nupscalers (stylecam upscale):")
     print(format_table(rows, ["name", "factor", "arch", "notes", "file"],
-                       [COLUMN_LIMITS["name"], 6, COLUMN_LIMITS["arch"], 60, COLUMN_LIMITS["file"]]))
+                       [COLUMN_LIMITS.get("name", 24), 6, 12, 60, COLUMN_LIMITS.get("file", 36)]))

@@ -12,23 +12,28 @@ from collections.abc import Callable
 from typing import Any
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
+# What an architecture makes: "style" (a transform net, frame -> frame of the same size) or
+# "upscaler" (a super-resolution net, frame -> frame `factor` times larger). Code that
+# iterates over styles (training, export, tests) must not meet an upscaler unawares.
+_KIND: dict[str, str] = {}
 
 
-def register(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register(name: str, kind: str = "style") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: make an architecture factory available to ``create_model(name)``."""
 
     def add(factory: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
             raise ValueError(f"architecture {name!r} registered twice")
         _REGISTRY[name] = factory
+        _KIND[name] = kind
         return factory
 
     return add
 
 
-def list_models() -> list[str]:
-    """Names of every registered architecture, sorted."""
-    return sorted(_REGISTRY)
+def list_models(kind: str = "style") -> list[str]:
+    """Names of the registered architectures of one kind ("style" or "upscaler"), sorted."""
+    return sorted(n for n in _REGISTRY if _KIND[n] == kind)
 
 
 def create_model(name: str, **config: Any) -> Any:

@@ -241,7 +241,7 @@ def _build(cls: type[nn.Module], defaults: dict[str, Any], config: dict[str, Any
     return net
 
 
-@register("sr")
+@register("sr", kind="upscaler")
 def sr(**config: Any) -> SRNet:
     """The paper's SR net (``factor`` 2, 4 or 8); ``variant="paper"`` = transposed convs + tanh."""
     if config.pop("variant", None) == "paper":
@@ -249,7 +249,7 @@ def sr(**config: Any) -> SRNet:
     return _build(SRNet, SR_DEFAULTS, config)
 
 
-@register("srfast")
+@register("srfast", kind="upscaler")
 def srfast(**config: Any) -> SRFastNet:
     """The real-time CPU upscaler: all layers at the input resolution, sub-pixel output."""
     return _build(SRFastNet, SRFAST_DEFAULTS, config)
