@@ -149,6 +149,20 @@ def test_train_sr_feature_loss_uses_vgg_only_to_relu2_2(tmp_path: Path) -> None:
     assert torch.isfinite(terms["total"].detach())
 
 
+def test_train_sr_contextual_loss_trains(tmp_path: Path) -> None:
+    from stylecam.training.sr import SROptions, SRTrainer
+    from stylecam.training.sr_cli import SRRecipe
+
+    data = _photos(tmp_path / "photos", 2)
+    recipe = SRRecipe(arch="srfast", loss="contextual", image_size=32, batch_size=1, iterations=1)
+    trainer = SRTrainer(SROptions(data=data, name="c", out=tmp_path / "o", recipe=recipe, progress=False))
+    terms = trainer.losses(trainer.crops.batch())
+    cx = terms.get("contextual", terms["content"]).detach()
+    assert 0 < float(cx) < 50 and torch.isfinite(terms["total"].detach())
+    terms["total"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.net.parameters())
+
+
 def test_train_sr_refuses_bad_settings(tmp_path: Path, capsys) -> None:
     from stylecam.app.cli import main
 

@@ -184,7 +184,7 @@ class SRTrainer(Trainer):
         lr = degrade(hr, r.factor, r.blur_sigma)
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         zero = torch.zeros((), device=hr.device)
-        content = pixel = zero
+        content = pixel = contextual = zero
         with autocast:
             y = self.model(lr)
             if r.loss != "pixel":
@@ -194,15 +194,19 @@ class SRTrainer(Trainer):
         if r.loss == "feature":
             content = feature_loss(feats.float(), target.float())
         elif r.loss == "contextual":
-            content = self._contextual(feats.float(), target.float(), band_width=r.contextual_band_width,
-                                       generator=self._cx_generator)
+            contextual = self._contextual(feats.float(), target.float(), band_width=r.contextual_band_width,
+                                          generator=self._cx_generator)
         else:
             pixel = pixel_loss(y.float(), hr)
         tv_w = r.resolved_tv()
         tv = tv_loss(y.float()) if tv_w else zero
-        total = content + pixel + tv_w * tv
+        total = content + pixel + contextual + tv_w * tv
         out = {k: zero for k in TERMS}
         out.update({"content": content, "pixel": pixel, "tv": tv, "total": total})
+        if "contextual" in TERMS:  # the loop's progress bar and history show it by name
+            out["contextual"] = contextual
+        else:
+            out["content"] = content + contextual
         return out
 
     def meta(self, iteration: int) -> dict[str, Any]:
