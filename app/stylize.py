@@ -34,11 +34,10 @@ from stylecam.app.pipeline import FrameProcessor, run_pipeline
 from stylecam.app.safe_names import file_component, one_line, printable
 from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
+from stylecam.media_types import IMAGE_SUFFIXES, KEPT_CONTAINERS, VIDEO_SUFFIXES
 
 PROG = "stylecam stylize"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".3gp")
-WRITABLE_VIDEO = (".mp4", ".m4v", ".mov", ".mkv")
+WRITABLE_VIDEO = tuple(KEPT_CONTAINERS)
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

@@ -23,7 +23,6 @@ import math
 import os
 import re
 import struct
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,10 +34,9 @@ import av.error
 import cv2
 import numpy as np
 
-#: Containers we write as themselves; anything else is written as Matroska, which
-#: holds H.264 plus whatever audio codec the source had.
-_KEEP_CONTAINER = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
-_FALLBACK_SUFFIX = ".mkv"
+from stylecam import atomic
+from stylecam.media_types import FALLBACK_SUFFIX as _FALLBACK_SUFFIX
+from stylecam.media_types import KEPT_CONTAINERS as _KEEP_CONTAINER
 
 
 class VideoError(Exception):
@@ -418,21 +416,11 @@ class VideoReader:
 
 
 def temporary_sibling(final: Path) -> Path:
-    """A fresh, hidden file name in the same folder as ``final``.
-
-    Same folder so that the final rename is atomic (same file system); the final
-    suffix is kept last so tools that look at suffixes still recognise the file.
-    """
+    """``stylecam.atomic.temporary_sibling``, failing as a ``VideoError`` that names ``final``."""
     try:
-        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=f".tmp{final.suffix}")
+        return atomic.temporary_sibling(final)
     except OSError as e:  # named by the output the user asked for, never by our temporary name
         raise VideoError(final, f"cannot write in {final.parent} ({e.strerror or type(e).__name__})") from None
-    os.close(fd)
-    # mkstemp makes the file private (0600); an output should get the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)
-    return Path(name)
 
 
 class VideoWriter:

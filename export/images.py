@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+from stylecam.media_types import IMAGE_SUFFIXES
 
 
 def list_images(folder: Path) -> list[Path]:

@@ -12,7 +12,9 @@ import cv2
 import numpy as np
 import torch
 
-EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+from stylecam.media_types import IMAGE_SUFFIXES
+
+EXTENSIONS = frozenset(IMAGE_SUFFIXES)
 
 
 class DataError(Exception):

@@ -17,6 +17,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from stylecam import atomic
+
 # (block, conv) pairs of VGG16's 13 convolutions, and their widths.
 CONVS = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (4, 1), (4, 2), (4, 3), (5, 1), (5, 2), (5, 3)]
 WIDTHS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
@@ -179,10 +181,8 @@ def load_state(vgg_weights: str | Path | None = None) -> tuple[dict[str, torch.T
     if onnx_path is None:
         raise VGGWeightsError(INSTALL_HINT)
     state = state_from_onnx(onnx_path)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(cached.name + ".tmp")
-    save_file(state, str(tmp), metadata={"source": str(onnx_path), "convention": "caffe"})
-    tmp.replace(cached)
+    with atomic.replacing(cached) as tmp:
+        save_file(state, str(tmp), metadata={"source": str(onnx_path), "convention": "caffe"})
     return state, "caffe", str(onnx_path)
 
 

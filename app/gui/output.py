@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stylecam import atomic
 from stylecam.app.safe_names import file_component
 
 
@@ -32,15 +33,9 @@ def output_name(folder: Path, style: str, suffix: str) -> Path:
 
 def write_png(path: Path, frame: np.ndarray) -> Path:
     """Encode and write a BGR frame as PNG (temporary name, then rename)."""
-    import os
-
     import cv2
 
     ok, data = cv2.imencode(".png", frame)
     if not ok:
         raise OSError(f"{path}: the frame could not be encoded as PNG")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(data.tobytes())
-    os.replace(temp, path)
-    return path
+    return atomic.write_bytes(path, data.tobytes())

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif")
-
 
 class SourceError(Exception):
     """A source that cannot be opened or read, said in one sentence."""

@@ -35,12 +35,13 @@ from stylecam.app.gui.live import LiveSession
 from stylecam.app.gui.mailbox import Result
 from stylecam.app.gui.output import default_output_dir, output_name, write_png
 from stylecam.app.gui.settings import RESOLUTIONS, Preferences
-from stylecam.app.gui.sources import VIDEO_SUFFIXES, FileSource, SourceError, list_cameras, make_source
+from stylecam.app.gui.sources import FileSource, SourceError, list_cameras, make_source
 from stylecam.app.gui.style_menu import StyleMenu
 from stylecam.app.gui.switcher import StyleSwitcher
 from stylecam.app.gui.view import VideoView
 from stylecam.app.pipeline import FrameProcessor
 from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
+from stylecam.media_types import VIDEO_SUFFIXES
 from stylecam.models.runtime.engines import CHOICES
 
 KEYS_TEXT = """0  Original (no style)

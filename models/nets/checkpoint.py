@@ -9,7 +9,6 @@ Tensors under ``optimizer/`` hold Adam's state so that training can resume exact
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from stylecam import atomic
 from stylecam.models.errors import StyleError
 from stylecam.models.nets.registry import create_model
 
@@ -89,9 +89,8 @@ def save(
     for k, v in (optimizer_state or {}).items():
         tensors[_OPT + k] = v.detach().contiguous().cpu()
     full = {"format": FORMAT, "format_version": FORMAT_VERSION, **meta}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"stylecam": json.dumps(full, default=_jsonable)})
-    os.replace(tmp, path)
+    with atomic.replacing(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"stylecam": json.dumps(full, default=_jsonable)})
     return path
 
 

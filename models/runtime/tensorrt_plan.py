@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from stylecam import atomic
+
 INSTALL_HINT = (
     "install the 'tensorrt' extra (pip install 'stylecam[tensorrt]', TensorRT 10) on a machine "
     "with an NVIDIA GPU and driver"
@@ -170,14 +172,9 @@ def build_plan(style: Path, out: Path, profile: FrameProfile = DEFAULT_PROFILE, 
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         raise RuntimeError(f"{style}: TensorRT failed to build a plan (see the messages above)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(bytes(serialized))
-    os.replace(tmp, out)
+    atomic.write_bytes(out, bytes(serialized))
     if timing_cache is not None:
-        tc_tmp = timing_cache.with_name(timing_cache.name + ".tmp")
-        tc_tmp.write_bytes(bytes(config.get_timing_cache().serialize()))
-        os.replace(tc_tmp, timing_cache)
+        atomic.write_bytes(timing_cache, bytes(config.get_timing_cache().serialize()))
     return out
 
 
