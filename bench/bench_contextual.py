@@ -1,7 +1,7 @@
 """What the contextual loss is for, measured: training on non-aligned pairs; and its memory.
 
     python bench/bench_contextual.py demo   [--iterations 300] [--size 96] [--grid docs/contextual_grid.png]
-    python bench/bench_contextual.py memory
+    python bench/bench_contextual.py memory [--no-step]
 
 demo -- a small residual sharpening net learns to undo a Gaussian blur (sigma 1.5) from
 pairs whose target is *not aligned* with the input: the sharp photo under a random shift
@@ -220,49 +220,83 @@ def run_demo(args: argparse.Namespace) -> None:
     x_eval, sharp_eval = held_out_set(args)
     vgg_cx = load_vgg16(list(CONTEXTUAL_LAYERS))
     vgg_feat = load_vgg16(["relu2_2"])
-    runs = [("pixel, aligned (reference)", "pixel", False, 0.0),
-            ("pixel, non-aligned", "pixel", True, 0.0),
-            ("feature relu2_2, non-aligned", "feature", True, 0.0)]
-    runs += [(f"contextual h={h:g}, non-aligned", "contextual", True, h) for h in args.band_widths]
+    # The order puts the comparison that matters first, so an interrupted run still says it.
+    runs = [("pixel, non-aligned", "pixel", True, 0.0),
+            (f"contextual h={args.band_widths[0]:g}, non-aligned", "contextual", True, args.band_widths[0]),
+            ("feature relu2_2, non-aligned", "feature", True, 0.0),
+            ("pixel, aligned (reference)", "pixel", False, 0.0)]
+    runs += [(f"contextual h={h:g}, non-aligned", "contextual", True, h) for h in args.band_widths[1:]]
     if args.only:
-        runs = [r for r in runs if any(word in r[0] for word in args.only)]
+        runs = [r for r in runs if r[1] in args.only]
     print(f"# non-aligned training demo: {len(train_photos)} training photos, {x_eval.shape[0]} held-out, "
           f"{args.iterations} iterations x batch {args.batch} at {args.size} px, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads", flush=True)
     ge_sharp = gradient_energy(sharp_eval)
-    results = [("blurred input", x_eval)]
-    seconds = {}
+    rows: dict[str, dict[str, float]] = {}
+    results: dict[str, torch.Tensor] = {}
+    seconds: dict[str, float] = {}
+
+    def record(label: str, out: torch.Tensor) -> None:
+        results[label] = out
+        rows[label] = {"gradient_energy_ratio": (gradient_energy(out) / ge_sharp).mean().item(),
+                       "psnr_db": psnr(out, sharp_eval).mean().item() if out is not sharp_eval else float("inf"),
+                       "train_seconds": seconds.get(label, 0.0)}
+        print(f"  -> {label}: gradient energy / sharp {rows[label]['gradient_energy_ratio']:.3f}, "
+              f"PSNR {rows[label]['psnr_db']:.2f} dB", flush=True)
+
+    record("blurred input", x_eval)
     for label, kind, misalign, h in runs:
         t0 = time.perf_counter()
         net = train_one(label, kind, misalign, h, args, train_photos, (vgg_cx, vgg_feat))
         seconds[label] = time.perf_counter() - t0
         with torch.no_grad():
-            results.append((label, net(x_eval).clamp(0, 1)))
-    results.append(("sharp original", sharp_eval))
+            record(label, net(x_eval).clamp(0, 1))
+        # The grid and the JSON after every run, so that an interrupted bench leaves what it measured.
+        order = ["blurred input", "pixel, aligned (reference)", "pixel, non-aligned", "feature relu2_2, non-aligned"]
+        order += [k for k in results if k.startswith("contextual")]
+        shown = [(k, results[k]) for k in order if k in results] + [("sharp original", sharp_eval)]
+        short = {"blurred input": "input (blurred)", "pixel, aligned (reference)": "pixel, aligned",
+                 "pixel, non-aligned": "pixel", "feature relu2_2, non-aligned": "feature"}
+        save_grid(Path(args.grid), [(short.get(k, k.replace(", non-aligned", "")), v) for k, v in shown],
+                  rows=list(range(min(3, x_eval.shape[0]))), zoom=args.zoom)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"rows": rows, "args": {k: v for k, v in vars(args).items()
+                                                                        if k != "func"}}, indent=1, default=str))
+    record("sharp original", sharp_eval)
     print()
     print("| trained with | gradient energy / sharp original | PSNR vs aligned original (dB) | train time (s) |")
     print("|---|---|---|---|")
-    rows = {}
-    for label, out in results:
-        ratio = (gradient_energy(out) / ge_sharp).mean().item()
-        p = psnr(out, sharp_eval).mean().item() if out is not sharp_eval else float("inf")
-        rows[label] = {"gradient_energy_ratio": ratio, "psnr_db": p}
-        t = f"{seconds[label]:.0f}" if label in seconds else "-"
-        print(f"| {label} | {ratio:.3f} | {p:.2f} | {t} |")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "args": {k: v for k, v in vars(args).items()
-                                                                    if k != "func"}}, indent=1, default=str))
-    short = {"blurred input": "input (blurred)", "pixel, aligned (reference)": "pixel, aligned",
-             "pixel, non-aligned": "pixel", "feature relu2_2, non-aligned": "feature",
-             "sharp original": "sharp original"}
-    columns = [(short.get(label, label.replace(", non-aligned", "")), out) for label, out in results]
-    save_grid(Path(args.grid), columns, rows=list(range(min(3, x_eval.shape[0]))), zoom=args.zoom)
+    for label, r in rows.items():
+        t = f"{r['train_seconds']:.0f}" if r["train_seconds"] else "-"
+        print(f"| {label} | {r['gradient_energy_ratio']:.3f} | {r['psnr_db']:.2f} | {t} |")
     print(f"\nwrote {args.grid}")
 
 
 # ----------------------------------------------------------------------------- memory
+def _status_mib(key: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0                       # kB
+    except OSError:
+        pass
+    return None
+
+
+def rss_start() -> float:
+    """Current RSS, with the kernel's peak (VmHWM) reset to it, so that the next reading of
+    the peak covers only what follows (Linux >= 4.0: ``echo 5 > /proc/self/clear_refs``)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    now = _status_mib("VmRSS")
+    return now if now is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def rss_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # Linux: KiB
+    peak = _status_mib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def memory_one(args: argparse.Namespace) -> None:
@@ -270,12 +304,36 @@ def memory_one(args: argparse.Namespace) -> None:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(args.batch, args.channels, args.side, args.side, generator=g).abs().requires_grad_(True)
     t = torch.randn(args.batch, args.channels, args.side, args.side, generator=g).abs()
-    before = rss_peak_mib()
+    before = rss_start()
     t0 = time.perf_counter()
     loss = contextual_loss(x, t, max_positions=args.max_positions or None, generator=g)
     loss.backward()
     seconds = time.perf_counter() - t0
     print(json.dumps({"peak_mib": rss_peak_mib() - before, "seconds": seconds, "loss": float(loss.detach())}))
+
+
+def memory_step(args: argparse.Namespace) -> None:
+    """One real `stylecam train` step (Trainer.losses + backward), johnson net, 256 px, batch 4."""
+    import tempfile
+
+    from stylecam.training.loop import Trainer, TrainOptions
+    from stylecam.training.recipe import Recipe
+
+    torch.set_num_threads(args.threads)
+    style = ROOT.parent / "shared" / "data" / "paintings" / "starry_night_van_gogh.png"
+    recipe = Recipe(arch="johnson", image_size=256, batch_size=4, iterations=1, contextual_weight=args.weight,
+                    contextual_layers=tuple(args.layers))
+    with tempfile.TemporaryDirectory() as out:
+        trainer = Trainer(TrainOptions(style_image=style, data=PHOTOS, name="mem", out=Path(out), recipe=recipe,
+                                       device="cpu", precision="fp32", progress=False))
+        x = trainer.crops.batch()
+        before = rss_start()
+        t0 = time.perf_counter()
+        terms = trainer.losses(x)
+        terms["total"].backward()
+        seconds = time.perf_counter() - t0
+    print(json.dumps({"peak_mib": rss_peak_mib() - before, "seconds": seconds,
+                      **{k: float(terms[k].detach()) for k in ("content", "style", "contextual")}}))
 
 
 MEMORY_CASES = [  # (what, layer, channels, side, batch, max_positions or 0 for all)
@@ -307,6 +365,25 @@ def run_memory(args: argparse.Namespace) -> None:
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"| {what} | {layer} | {b} | {n} | {matrix:.0f} | {r['peak_mib']:.0f} | {r['seconds']:.2f} |",
               flush=True)
+    if args.no_step:
+        return
+    print("\n# one `stylecam train` step, johnson net, 256 x 256, batch 4, fp32, VGG16 to relu4_3: peak RSS over "
+          "the step's start")
+    print("| contextual loss | measured peak (MiB) | time (s) | content, style, contextual terms (unweighted, "
+          "untrained net) |")
+    print("|---|---|---|---|")
+    for weight, layers, what in [(0.0, ["relu3_2", "relu4_2"], "off (content + style + TV)"),
+                                 (1.0, ["relu3_2", "relu4_2"], "on, relu3_2 + relu4_2 (the default)"),
+                                 (1.0, ["relu2_2", "relu3_2", "relu4_2"], "on, + relu2_2 (65x65 sampled)")]:
+        cmd = [sys.executable, __file__, "memory-step", "--weight", str(weight), "--threads", str(args.threads),
+               "--layers", *layers]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            print(f"| {what} | failed: {done.stderr.strip()[-200:]} | - | - |")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"| {what} | {r['peak_mib']:.0f} | {r['seconds']:.1f} | {r['content']:.3g}, {r['style']:.3g}, "
+              f"{r['contextual']:.3g} |", flush=True)
 
 
 def main() -> None:
@@ -324,13 +401,20 @@ def main() -> None:
     d.add_argument("--zoom", type=int, default=64, help="side of the centre crop shown (at 2x) in the grid")
     d.add_argument("--grid", default=str(ROOT / "docs" / "contextual_grid.png"))
     d.add_argument("--json", default="", help="also write the table as JSON here")
-    d.add_argument("--only", nargs="+", default=[], help="run only the trainings whose label contains a word")
+    d.add_argument("--only", nargs="+", default=[], choices=["pixel", "feature", "contextual"],
+                   help="run only the trainings with these losses")
     d.add_argument("--threads", type=int, default=2)
     d.set_defaults(func=run_demo)
     m = sub.add_parser("memory", help="peak memory of the loss, all pairs vs sampled")
     m.add_argument("--threads", type=int, default=2)
     m.add_argument("--max-bytes", type=float, default=8 * 2**30, help="skip all-pairs cases estimated above this")
+    m.add_argument("--no-step", action="store_true", help="skip the whole-training-step measurement")
     m.set_defaults(func=run_memory)
+    step = sub.add_parser("memory-step")
+    step.add_argument("--weight", type=float, required=True)
+    step.add_argument("--layers", nargs="+", required=True)
+    step.add_argument("--threads", type=int, default=2)
+    step.set_defaults(func=memory_step)
     one = sub.add_parser("memory-one")
     for name in ("channels", "side", "batch", "max-positions", "threads"):
         one.add_argument(f"--{name}", type=int, required=True)
