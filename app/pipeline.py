@@ -1,12 +1,11 @@
-"""The frame pipeline: what happens to one frame, and how many frames flow at once.
+"""The batch pipeline: three stages in three threads (decode -> process -> encode).
 
-:class:`FrameProcessor` is the per-frame work (engine, then strength, colour
-preservation and processing size); the live window and the batch command share it.
-:func:`run_pipeline` overlaps three stages in three threads joined by small bounded
-queues (decode -> process -> encode), so a file is stylized at the speed of its
-slowest stage rather than the sum of all three, while memory stays bounded by the
-queue sizes. numpy, OpenCV, PyAV and the inference runtimes all release the GIL in
-their heavy work, so the threads really run in parallel.
+:func:`run_pipeline` joins the stages by small bounded queues, so a file is stylized at
+the speed of its slowest stage rather than the sum of all three, while memory stays
+bounded by the queue sizes. numpy, OpenCV, PyAV and the inference runtimes all release
+the GIL in their heavy work, so the threads really run in parallel. What happens to each
+frame is ``stylecam.app.frame_processor``'s job; the live counterpart (newest frame
+only, never a queue) is ``stylecam.app.live``.
 """
 
 from __future__ import annotations
@@ -15,181 +14,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any, Protocol, TypeVar
-
-import numpy as np
-
-from stylecam.app import effects
-from stylecam.app.stabilize import Stabilizer
+from dataclasses import dataclass
+from typing import TypeVar
 
 T = TypeVar("T")
 U = TypeVar("U")
 
-
-class FrameEngine(Protocol):
-    """What the pipeline needs of an engine (``models.engines.Engine`` is one)."""
-
-    name: str
-    provider: str
-    constraints: dict[str, Any]
-
-    def run(self, frame: np.ndarray) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class Settings:
-    """One consistent set of per-frame settings; replaced whole, never edited in place,
-    so a frame never sees half of an update made from another thread."""
-
-    engine: FrameEngine | None = None
-    strength: float = 1.0
-    preserve_colors: bool = False
-    size: int | None = None
-    stabilize: float = 0.0  # 0 = off; else the strength of app/stabilize.py's temporal filter
-
-
-class FrameProcessor:
-    """Stylize one frame: ``processor(frame) -> frame`` (uint8 H x W x 3 BGR in and out).
-
-    The style and the effects can be changed from any thread while another thread is
-    calling the processor (the GUI thread moves a slider while the worker processes):
-    each call takes a snapshot of the settings at its start, and updates swap the whole
-    snapshot under a lock. ``engine=None`` (or strength 0) passes frames through, which
-    is the "Original" entry of the style menu.
-
-    With ``stabilize`` above 0 each output is blended with the previous one warped by
-    the optical flow (:class:`~stylecam.app.stabilize.Stabilizer`): that is state
-    across frames, so the processor must then be called with the frames of one clip in
-    display order, from one thread at a time (the live worker; the batch transform
-    stage, which runs in order). :meth:`restart` starts a new clip; a new engine or
-    size starts one by itself.
-    """
-
-    def __init__(
-        self,
-        engine: FrameEngine | None = None,
-        *,
-        strength: float = 1.0,
-        preserve_colors: bool = False,
-        size: int | None = None,
-        stabilize: float = 0.0,
-    ) -> None:
-        self._lock = threading.Lock()
-        self._settings = Settings()
-        self._stabilizer = Stabilizer()
-        self._stabilized_for: tuple[Any, ...] | None = None  # (engine, size) the history belongs to
-        self._restart = False
-        self.configure(engine=engine, strength=strength, preserve_colors=preserve_colors, size=size,
-                       stabilize=stabilize)
-
-    @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    def configure(self, **changes: Any) -> Settings:
-        """Change any of ``engine``, ``strength``, ``preserve_colors``, ``size``, ``stabilize`` at once."""
-        unknown = set(changes) - {"engine", "strength", "preserve_colors", "size", "stabilize"}
-        if unknown:
-            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
-        if "strength" in changes:
-            s = float(changes["strength"])
-            if not 0.0 <= s <= 1.0:
-                raise ValueError(f"strength must be between 0 and 1, not {s}")
-            changes["strength"] = s
-        if "stabilize" in changes:
-            s = float(changes["stabilize"] or 0.0)
-            if not 0.0 <= s <= 1.0:
-                raise ValueError(f"stabilize must be between 0 and 1, not {s}")
-            changes["stabilize"] = s
-        if changes.get("size") is not None and int(changes["size"]) <= 0:
-            raise ValueError(f"size must be a positive number of pixels, not {changes['size']}")
-        with self._lock:
-            self._settings = replace(self._settings, **changes)
-            return self._settings
-
-    # Single-setting conveniences for the GUI's widgets.
-    @property
-    def engine(self) -> FrameEngine | None:
-        return self._settings.engine
-
-    @engine.setter
-    def engine(self, engine: FrameEngine | None) -> None:
-        self.configure(engine=engine)
-
-    @property
-    def strength(self) -> float:
-        return self._settings.strength
-
-    @strength.setter
-    def strength(self, value: float) -> None:
-        self.configure(strength=value)
-
-    @property
-    def preserve_colors(self) -> bool:
-        return self._settings.preserve_colors
-
-    @preserve_colors.setter
-    def preserve_colors(self, value: bool) -> None:
-        self.configure(preserve_colors=bool(value))
-
-    @property
-    def size(self) -> int | None:
-        return self._settings.size
-
-    @size.setter
-    def size(self, value: int | None) -> None:
-        self.configure(size=value)
-
-    @property
-    def stabilize(self) -> float:
-        return self._settings.stabilize
-
-    @stabilize.setter
-    def stabilize(self, value: float) -> None:
-        self.configure(stabilize=value)
-
-    def restart(self) -> None:
-        """A new clip begins: the next frame is not blended with the last one seen.
-        Safe from any thread (it takes effect at the next call)."""
-        self._restart = True
-
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
-        s = self._settings  # one snapshot for the whole frame
-        out = self._stylize(frame, s)
-        if s.stabilize <= 0.0 or out is frame:
-            self._stabilized_for = None  # the history is stale once frames pass unfiltered
-            return out
-        key = (s.engine, s.size)
-        if self._restart or key != self._stabilized_for:
-            self._restart = False
-            self._stabilizer.reset()
-            self._stabilized_for = key
-        self._stabilizer.strength = s.stabilize
-        return self._stabilizer(frame, out)
-
-    @property
-    def stabilizer(self) -> Stabilizer:
-        """The temporal filter (its ``stats`` say how many scene cuts it has seen)."""
-        return self._stabilizer
-
-    def _stylize(self, frame: np.ndarray, s: Settings) -> np.ndarray:
-        if s.engine is None or s.strength <= 0.0:
-            return frame
-        h, w = frame.shape[:2]
-        pw, ph = effects.processing_size(w, h, s.size)
-        min_side = (s.engine.constraints or {}).get("min_side") or 1
-        if min(pw, ph) < min_side:  # below what the net accepts: stylize a scaled-up copy
-            scale = min_side / min(w, h)
-            pw, ph = max(min_side, round(w * scale)), max(min_side, round(h * scale))
-        small = effects.resize(frame, pw, ph)
-        stylized = effects.resize(s.engine.run(small), w, h)
-        if s.preserve_colors:
-            stylized = effects.preserve_colors(stylized, frame)
-        return effects.blend(stylized, frame, s.strength)
-
-
-# --------------------------------------------------------------------------- batch
 
 
 class Cancelled(Exception):

@@ -30,7 +30,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from stylecam.app.pipeline import FrameProcessor, run_pipeline
+from stylecam.app.frame_processor import FrameProcessor
+from stylecam.app.pipeline import run_pipeline
 from stylecam.app.safe_names import file_component, one_line, printable
 from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling

@@ -14,7 +14,7 @@ Prints Markdown tables, every figure measured in this run on this machine:
 3. The live app: the real PyQt6 window, offscreen, in a process of its own, on a
    640x480 30 frames/s looping file source, a bundled style on ``auto``; after the
    warm-up, frames shown and processed per second and capture-to-display latency
-   (mean, 95th percentile) from the app's own counters (``stylecam.app.gui.stats``).
+   (mean, 95th percentile) from the app's own counters (``stylecam.app.live.stats``).
    Targets: >= 30 frames/s shown, latency < 100 ms.
 4. int8 drift: PSNR of the OpenVINO int8 IR output against the fp32 ONNX output (ONNX
    Runtime CPU, the reference) of the same style on held-out photos at 640x480.
@@ -283,7 +283,7 @@ def gui_worker(spec: dict) -> int:
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
 
-    from stylecam.app.gui.settings import Preferences
+    from stylecam.app.gui.preferences import Preferences
     from stylecam.app.gui.window import MainWindow
 
     app = QApplication.instance() or QApplication(["stylecam-bench"])

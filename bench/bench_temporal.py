@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 PAINTINGS = ROOT.parent / "shared" / "data" / "paintings"
 
-from stylecam.app.pipeline import FrameProcessor  # noqa: E402
+from stylecam.app.frame_processor import FrameProcessor  # noqa: E402
 from stylecam.app.stabilize import DEFAULT_STRENGTH, Stabilizer, occluded, warp  # noqa: E402
 
 W, H = 640, 480

@@ -60,7 +60,7 @@ def run_export(args: argparse.Namespace) -> int:
             check = load_images(images_dir, 3, long_side=640) if images_dir else None
             quantize_int8(result.path, args.calibration, check_images=check)
         if args.tensorrt:
-            from stylecam.export.tensorrt_plan import TensorRTUnavailable, build_for_export
+            from stylecam.export.tensorrt_build import TensorRTUnavailable, build_for_export
 
             try:
                 build_for_export(result.path)

@@ -35,7 +35,7 @@ def main() -> int:
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
 
-    from stylecam.app.gui.settings import Preferences
+    from stylecam.app.gui.preferences import Preferences
     from stylecam.app.gui.window import MainWindow
 
     app = QApplication(sys.argv[:1])

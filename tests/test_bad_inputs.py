@@ -22,7 +22,7 @@ import pytest
 from conftest import default_sigint, write_media_clip, write_toy_style
 
 from stylecam.app.cli import main
-from stylecam.app.gui.sources import FileSource
+from stylecam.app.live.sources import FileSource
 from stylecam.app.video import VideoReader, orientation_from_matrix
 
 W, H = 64, 48  # coded size of the test clips (landscape)

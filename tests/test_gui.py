@@ -18,9 +18,9 @@ from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QApplication
 
-from stylecam.app.gui.settings import Preferences
-from stylecam.app.gui.sources import list_cameras
+from stylecam.app.gui.preferences import Preferences
 from stylecam.app.gui.window import MESSAGE_SECONDS, MainWindow
+from stylecam.app.live.sources import list_cameras
 from stylecam.models.runtime.engines import open_engine
 
 FPS = 30
@@ -421,7 +421,7 @@ class FlakyCamera:
         self.opened += 1
 
     def read(self):
-        from stylecam.app.gui.sources import SourceLost
+        from stylecam.app.live.sources import SourceLost
 
         self.reads += 1
         if 5 <= self.reads < 8:
@@ -434,9 +434,9 @@ class FlakyCamera:
 
 
 def test_lost_camera_is_reported_and_recovers(monkeypatch) -> None:
-    from stylecam.app.gui import capture
-    from stylecam.app.gui.capture import CaptureThread
-    from stylecam.app.gui.mailbox import Mailbox
+    from stylecam.app.live import capture
+    from stylecam.app.live.capture import CaptureThread
+    from stylecam.app.live.mailbox import Mailbox
 
     monkeypatch.setattr(capture, "RETRY_SECONDS", 0.05)
     events: list[str] = []
@@ -479,9 +479,9 @@ def _record_from(source_path: Path, out: Path, skip: int, frames: int):
     Frames arrive faster than a live source would send them, so the queue holds them all:
     what is tested is the file written, not the live drop policy (which a slow machine
     would otherwise trigger before the writer thread has opened its file)."""
-    from stylecam.app.gui.mailbox import Frame, Result
-    from stylecam.app.gui.recorder import AudioSource, Recorder
-    from stylecam.app.gui.sources import FileSource
+    from stylecam.app.live.mailbox import Frame, Result
+    from stylecam.app.live.recorder import AudioSource, Recorder
+    from stylecam.app.live.sources import FileSource
 
     src = FileSource(source_path)
     src.open()
@@ -666,7 +666,7 @@ def test_default_window_shows_the_whole_toolbar(qtbot, make_window) -> None:
 
 def test_recording_and_snapshot_names_are_safe(tmp_path: Path) -> None:
     """Issue 14, defect 6: the GUI and the CLI make file names from a style's name alike."""
-    from stylecam.app.gui.output import output_name
+    from stylecam.app.live.output import output_name
 
     path = output_name(tmp_path, "../../x\x1b[31m\nevil", ".mp4")
     assert path.parent == tmp_path and "/" not in path.name and "\x1b" not in path.name and "\n" not in path.name

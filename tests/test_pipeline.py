@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from stylecam.app.pipeline import Cancelled, FrameProcessor, run_pipeline
+from stylecam.app.frame_processor import FrameProcessor
+from stylecam.app.pipeline import Cancelled, run_pipeline
 from stylecam.models.runtime.engines import open_engine
 
 

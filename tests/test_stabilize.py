@@ -15,7 +15,7 @@ import pytest
 from conftest import MEDIA_FRAMES, audio_packets, probe_video
 from test_gui import fresh_result, gui_prefs, make_window, wait_for_style  # noqa: F401  (the GUI fixtures)
 
-from stylecam.app.pipeline import FrameProcessor
+from stylecam.app.frame_processor import FrameProcessor
 from stylecam.app.stabilize import DEFAULT_STRENGTH, Stabilizer, occluded, warp
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -76,7 +76,7 @@ def _tensorrt_missing() -> bool:
 
 @pytest.mark.skipif(not _tensorrt_missing(), reason="tensorrt is installed here")
 def test_refusal_when_tensorrt_is_missing(tmp_path: Path) -> None:
-    from stylecam.export.tensorrt_plan import build_for_export
+    from stylecam.export.tensorrt_build import build_for_export
 
     with pytest.raises(TensorRTUnavailable, match=r"TensorRT is not available.*stylecam\[tensorrt\]"):
         import_tensorrt()

@@ -19,7 +19,7 @@ def run(source: str | None = None, style: str | None = None, engine: str | None 
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
-    from stylecam.app.gui.settings import APPLICATION, ORGANISATION
+    from stylecam.app.gui.preferences import APPLICATION, ORGANISATION
     from stylecam.app.gui.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

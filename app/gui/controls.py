@@ -11,7 +11,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QToolBar, QWidget
 
-from stylecam.app.gui.settings import RESOLUTIONS
+from stylecam.app.gui.preferences import RESOLUTIONS
 
 
 class ControlBar(QToolBar):

@@ -12,12 +12,12 @@ import time
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from stylecam.app.gui.capture import CaptureThread
-from stylecam.app.gui.mailbox import Frame, Mailbox, Result
-from stylecam.app.gui.recorder import AudioSource, Recorder, RecordingReport
-from stylecam.app.gui.sources import CameraSource, FileSource
-from stylecam.app.gui.stats import LatencyMeter, RateMeter
-from stylecam.app.gui.worker import InferenceWorker, Processor
+from stylecam.app.live.capture import CaptureThread
+from stylecam.app.live.mailbox import Frame, Mailbox, Result
+from stylecam.app.live.recorder import AudioSource, Recorder, RecordingReport
+from stylecam.app.live.sources import CameraSource, FileSource
+from stylecam.app.live.stats import LatencyMeter, RateMeter
+from stylecam.app.live.worker import InferenceWorker, Processor
 
 
 class LiveSession(QObject):

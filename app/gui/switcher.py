@@ -16,11 +16,11 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from stylecam.app.gui.engines import EngineFactory, EngineLoader
+from stylecam.app.frame_processor import FrameProcessor
+from stylecam.app.gui.engine_loader import EngineFactory, EngineLoader
 from stylecam.app.gui.live import LiveSession
-from stylecam.app.gui.settings import Preferences
+from stylecam.app.gui.preferences import Preferences
 from stylecam.app.gui.style_menu import StyleMenu
-from stylecam.app.pipeline import FrameProcessor
 from stylecam.models.runtime.engines import CHOICES
 
 

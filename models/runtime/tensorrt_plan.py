@@ -1,7 +1,7 @@
 """TensorRT 10 plans for styles: import guard, optimisation profile, cache key, builder.
 
 Lives in ``models/`` (not ``export/``) because the app builds a plan on first use of a
-style on a new GPU, and ``models`` must not import ``export``; ``stylecam.export.tensorrt_plan``
+style on a new GPU, and ``models`` must not import ``export``; ``stylecam.export.tensorrt_build``
 is the command-line front end. Written against the TensorRT 10 Python API
 (``Builder.create_network``, ``OnnxParser``, ``IBuilderConfig.add_optimization_profile``,
 ``create_timing_cache``/``set_timing_cache``, ``build_serialized_network``); TensorRT

@@ -1,7 +1,7 @@
 """Where live frames come from: webcams (OpenCV) and video files that loop (PyAV).
 
 A source only reads; pacing, dropping and threading are the capture thread's job
-(``stylecam.app.gui.capture``). Every failure is a :class:`SourceError` with a sentence a person
+(``stylecam.app.live.capture``). Every failure is a :class:`SourceError` with a sentence a person
 can read, because the window shows it instead of crashing.
 """
 

@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from stylecam.app.gui.mailbox import Frame, Mailbox
-from stylecam.app.gui.sources import CameraSource, FileSource, SourceError, SourceLost
+from stylecam.app.live.mailbox import Frame, Mailbox
+from stylecam.app.live.sources import CameraSource, FileSource, SourceError, SourceLost
 
 RETRY_SECONDS = 1.0  # how often a lost camera is tried again
 RESYNC_SECONDS = 0.25  # a file that falls this far behind real time restarts its clock

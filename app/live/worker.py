@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from stylecam.app.gui.mailbox import Frame, Mailbox, Result
-from stylecam.app.gui.stats import RateMeter
+from stylecam.app.live.mailbox import Frame, Mailbox, Result
+from stylecam.app.live.stats import RateMeter
 
 Processor = Callable[[np.ndarray], np.ndarray]
 

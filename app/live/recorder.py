@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stylecam.app.gui.mailbox import Result
-from stylecam.app.gui.sources import frame_rate_fraction
+from stylecam.app.live.mailbox import Result
+from stylecam.app.live.sources import frame_rate_fraction
 
 TIME_BASE = Fraction(1, 1000)  # milliseconds: frames arrive at uneven times
 # Audio codecs that MP4 holds as they are (copied packet for packet, never re-encoded).
