@@ -353,7 +353,8 @@ def tables(res: dict[str, dict[str, list]], styles: list[dict[str, Any]], photos
     lines.append("")
     lines.append("L-BFGS loss by iteration (median over photos):")
     lines.append("")
-    marks = [i for i in (0, 5, 10, 25, 50, 100, 200, 300) if i <= args.iterations]
+    marks = sorted({i for i in (0, 5, 10, 25, 50, 100, 200, 300) if i <= args.iterations}
+                   | {args.iterations, args.photo_iterations})
     lines.append("| style | start | " + " | ".join(f"@{i}" for i in marks) + " |")
     lines.append("|---|---|" + "---|" * len(marks))
     for s in styles:
