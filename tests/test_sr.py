@@ -138,7 +138,7 @@ def test_train_sr_writes_an_upscaler_checkpoint_and_resumes(tmp_path: Path) -> N
 
 def test_train_sr_feature_loss_uses_vgg_only_to_relu2_2(tmp_path: Path) -> None:
     from stylecam.training.sr import SROptions, SRTrainer
-    from stylecam.training.sr_cli import SRRecipe
+    from stylecam.training.sr_recipe import SRRecipe
 
     data = _photos(tmp_path / "photos", 2)
     recipe = SRRecipe(arch="srfast", image_size=32, batch_size=1, iterations=1)
@@ -151,7 +151,7 @@ def test_train_sr_feature_loss_uses_vgg_only_to_relu2_2(tmp_path: Path) -> None:
 
 def test_train_sr_contextual_loss_trains(tmp_path: Path) -> None:
     from stylecam.training.sr import SROptions, SRTrainer
-    from stylecam.training.sr_cli import SRRecipe
+    from stylecam.training.sr_recipe import SRRecipe
 
     data = _photos(tmp_path / "photos", 2)
     recipe = SRRecipe(arch="srfast", loss="contextual", image_size=32, batch_size=1, iterations=1)

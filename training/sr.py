@@ -29,7 +29,7 @@ from stylecam.models.nets.registry import create_model
 from stylecam.training.data import DataError, RandomCrops, find_images, read_rgb, to_tensor
 from stylecam.training.loop import TERMS, Trainer, TrainError, pick_device, pick_precision, versions
 from stylecam.training.losses import feature_loss, pixel_loss, tv_loss
-from stylecam.training.sr_cli import LOSSES, SRRecipe
+from stylecam.training.sr_recipe import LOSSES, SRRecipe
 from stylecam.training.vgg import VGG16Features, load_state
 
 UPSCALER_KIND = "upscaler"

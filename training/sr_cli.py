@@ -1,13 +1,6 @@
-"""``stylecam train-sr``: the super-resolution recipe and its command line (torch-free,
-so that ``--help`` shows the defaults without the train extra; training in ``training/sr.py``).
-
-Sources of every number:
-  [J16] Johnson, Alahi & Fei-Fei, ECCV 2016, section 4.2 (single-image super-resolution):
-        "288x288 patches from 10k images from the MS-COCO training set", "blurring with a
-        Gaussian kernel of width sigma = 1.0 and downsampling with bicubic interpolation",
-        "batch size 4 for 200k iterations using Adam with a learning rate of 1e-3",
-        feature loss at relu2_2, pixel loss as the baseline, "lambda_TV chosen by
-        cross-validation" between 1e-6 and 1e-4 (section 4.1).
+"""``stylecam train-sr``: its command line (torch-free, so that ``--help`` works without the
+train extra). The recipe and the source of each default are in ``training/sr_recipe.py``,
+the training in ``training/sr.py``.
 """
 
 from __future__ import annotations
@@ -15,47 +8,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-LOSSES = ("feature", "pixel", "contextual")
-
-
-@dataclass
-class SRRecipe:
-    factor: int = 4                              # [J16] x4 and x8
-    arch: str = "sr"                             # [J16] supplementary Table 2
-    loss: str = "feature"                        # [J16] the paper's point; "pixel" is its baseline
-    image_size: int = 288                        # [J16] 288x288 high-resolution patches
-    batch_size: int = 4                          # [J16]
-    iterations: int = 200_000                    # [J16]
-    lr: float = 1e-3                             # [J16] Adam, no weight decay
-    blur_sigma: float = 1.0                      # [J16] Gaussian blur before bicubic downsampling
-    content_layer: str = "relu2_2"               # [J16] feature loss at relu2_2 (VGG blocks 1-2 only)
-    # [J16] lambda_TV between 1e-6 and 1e-4: the smallest, for the feature and contextual
-    # losses (their scale, Caffe VGG features, is ~1e3-1e4 a patch); 0 for the pixel loss,
-    # whose scale on [0, 1] RGB (~1e-3) any TV weight in that range would swamp.
-    tv_weight: float | None = None
-    # Mechrez et al. 2018 [M18]: band width h; our contextual module's default (0.5), see
-    # training/contextual.py for why. Applied at content_layer, with its 65x65 position sampling.
-    contextual_band_width: float = 0.5
-    seed: int = 0
-    exclude: tuple[str, ...] = ()                # file-name patterns held out of --data (evaluation photos)
-    init: str = ""                               # a checkpoint whose weights start the run (fine-tuning)
-    arch_config: dict = field(default_factory=dict)
-
-    def resolved_tv(self) -> float:
-        if self.tv_weight is not None:
-            return self.tv_weight
-        return 0.0 if self.loss == "pixel" else 1e-6
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["tv_weight"] = self.resolved_tv()
-        return d
-
-
-PAPER_SR = SRRecipe()
+from stylecam.training.sr_recipe import LOSSES, PAPER_SR, SRRecipe
 
 
 def _factor(text: str) -> int:
