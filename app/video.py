@@ -197,9 +197,18 @@ class VideoReader:
     iteration simply stops and ``truncated`` says so afterwards. Audio packets can be
     interleaved into the same iteration (:meth:`items`) so that a writer can copy
     them in order without a second pass over the file.
+
+    ``low_latency`` (the live preview's file source) decodes with slice threads only:
+    frame threads decode several frames at once, which is throughput for batch work, but
+    hold that many frames back, and a live source wants each frame as soon as it exists.
+    ``square_pixels`` (also the preview's) resamples anamorphic frames to the shape a
+    player shows (``ffmpeg``'s ``scale=iw*sar:ih``, after the rotation), because a
+    screen, a snapshot and a recording of what the screen shows have square pixels;
+    ``info`` then describes the delivered frames (``sar`` 1). Batch work keeps the
+    source's pixels and writes their ``sar`` instead (no resampling).
     """
 
-    def __init__(self, path: str | Path, *, low_latency: bool = False) -> None:
+    def __init__(self, path: str | Path, *, low_latency: bool = False, square_pixels: bool = False) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise VideoError(self.path, "no such file")
@@ -220,8 +229,6 @@ class VideoReader:
             self._container.close()
             raise VideoError(self.path, "no video stream in this file")
         self._video = self._container.streams.video[0]
-        # Frame threads decode several frames at once (throughput, for batch work) but hold
-        # that many frames back; a live preview wants each frame as soon as it exists.
         self._video.thread_type = "SLICE" if low_latency else "AUTO"
         self._audio = list(self._container.streams.audio)
         cc = self._video.codec_context
@@ -235,6 +242,11 @@ class VideoReader:
         width, height = cc.width, cc.height
         if _turns(self._orientation):  # a quarter turn swaps the sides and the pixel shape
             width, height, sar = height, width, 1 / sar
+        self._resample_to: tuple[int, int] | None = None  # (width, height) of square-pixel frames
+        self._resample_sar = sar
+        if square_pixels and sar != 1:
+            self._resample_to = square_pixel_size(width, height, sar)
+            width, height, sar = *self._resample_to, Fraction(1)
         self.info = VideoInfo(
             path=self.path,
             width=width,
@@ -346,6 +358,24 @@ class VideoReader:
         yield from self._decode(None)  # drain the decoder's delayed frames
         self._drained = True
 
+    def audio_packets(self) -> Iterator[av.Packet]:
+        """The audio packets alone, in file order, without decoding any video (a recorder
+        copying a looping source's audio opens one reader per pass: no seek, no packet
+        seen twice)."""
+        if not self._audio:
+            return
+        packets = self._container.demux(*self._audio)
+        while True:
+            try:
+                packet = next(packets)
+            except (StopIteration, av.error.EOFError):
+                return
+            except av.error.FFmpegError as e:
+                self.demux_error = _error_text(e)
+                return
+            if packet.dts is not None and packet.size:
+                yield packet
+
     def _decode(self, packet: av.Packet | None) -> Iterator[DecodedFrame]:
         try:
             frames = self._video.decode(packet)
@@ -365,6 +395,9 @@ class VideoReader:
                 self._rejected += 1
                 continue
             image = apply_orientation(image, self._orientation)
+            if self._resample_to is not None:
+                shrink = self._resample_sar < 1  # area averaging when pixels get fewer, else linear
+                image = cv2.resize(image, self._resample_to, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
             tb = Fraction(frame.time_base) if frame.time_base else self.info.time_base
             pts = frame.pts
             if pts is not None:

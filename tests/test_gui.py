@@ -239,7 +239,7 @@ def test_record_two_seconds_keeps_size_frames_and_audio(qtbot, make_window) -> N
     assert 1.5 <= info["video_seconds"] <= 2.6
     assert info["audio_streams"] == 1 and report.audio_packets > 0
     assert abs(info["audio_seconds"] - info["video_seconds"]) < 0.1  # the source's audio, in step
-    assert not list(report.path.parent.glob(".*.tmp"))
+    assert not list(report.path.parent.glob(".*.tmp*"))
 
 
 def test_close_during_recording_leaves_a_playable_file(qtbot, make_window, tmp_path: Path) -> None:
@@ -251,7 +251,7 @@ def test_close_during_recording_leaves_a_playable_file(qtbot, make_window, tmp_p
     assert not window.session.worker.is_alive()
     assert window.session.capture is None
     files = list((tmp_path / "out").glob("*.mp4"))
-    assert len(files) == 1 and not list((tmp_path / "out").glob(".*.tmp"))
+    assert len(files) == 1 and not list((tmp_path / "out").glob(".*.tmp*"))
     info = _probe(files[0])
     assert info["frames"] >= 15 and info["size"] == (640, 480) and info["audio_streams"] == 1
 
@@ -504,6 +504,79 @@ def test_recording_across_the_loop_seam_keeps_audio_in_step(gui_clip: Path, tmp_
     info = _probe(report.path)
     assert info["frames"] == 60 and abs(info["video_seconds"] - 2.0) < 0.05
     assert abs(info["audio_seconds"] - info["video_seconds"]) < 0.05
+
+
+def test_recording_across_an_avi_loop_seam_keeps_every_frame_and_its_audio(tmp_path: Path) -> None:
+    """Issue 12: recording across the end of a looping AVI re-sent the file's first audio
+    packet, the MP4 muxer rejected it and the whole recording was lost."""
+    from conftest import write_media_clip
+
+    src = write_media_clip(tmp_path / "live.avi", 160, 120, seconds=1.0, fps=FPS, codec="mjpeg")
+    report = _record_from(src, tmp_path / "avi_seam.mp4", skip=20, frames=50)  # 0.67 s .. 2.33 s: two seams
+    assert report.error is None and report.frames == 50 and report.audio_packets > 0
+    times = _media_times(src, 70)[20:]  # the file's own timing (this AVI has a gap after its first frame)
+    info = _probe(report.path)
+    assert info["frames"] == 50 and abs(info["video_seconds"] - (times[-1] - times[0] + 1 / FPS)) < 0.01
+    assert info["audio_streams"] == 1 and abs(info["audio_seconds"] - info["video_seconds"]) < 0.08
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
+def test_mp3_audio_of_an_avi_is_kept_in_the_recording(tmp_path: Path) -> None:
+    """MP4 holds MP3 as it is; the recorder read the decoder's name ("mp3float") and left it out."""
+    from fractions import Fraction
+
+    if "libmp3lame" not in av.codecs_available:
+        pytest.skip("this FFmpeg build cannot encode MP3")
+    src = tmp_path / "xvid.avi"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("mpeg4", rate=FPS)
+        v.width, v.height, v.pix_fmt = 160, 120, "yuv420p"
+        a = c.add_stream("libmp3lame", rate=44100)
+        a.layout = "stereo"
+        for i in range(FPS):
+            f = av.VideoFrame.from_ndarray(np.full((120, 160, 3), i * 8, np.uint8), format="bgr24")
+            f.pts, f.time_base = i, Fraction(1, FPS)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+        for t in range(0, 44100, 1152):
+            af = av.AudioFrame.from_ndarray(np.zeros((2, 1152), np.float32), format="fltp", layout="stereo")
+            af.sample_rate, af.pts = 44100, t
+            c.mux(a.encode(af))
+        c.mux(a.encode(None))
+    report = _record_from(src, tmp_path / "xvid.mp4", skip=20, frames=30)  # across the seam
+    assert report.error is None and report.note is None and report.audio_packets > 0
+    info = _probe(report.path)
+    assert info["frames"] == 30 and info["audio_streams"] == 1
+
+
+def _media_times(path: Path, n: int) -> list[float]:
+    from stylecam.app.live.sources import FileSource
+
+    src = FileSource(path)
+    times = [src.read()[1] for _ in range(n)]
+    src.close()
+    return times
+
+
+def test_file_source_media_time_grows_across_loops(gui_clip: Path) -> None:
+    from stylecam.app.live.sources import FileSource
+
+    src = FileSource(gui_clip)
+    times = [src.read()[1] for _ in range(int(2.5 * 2 * FPS))]  # two and a half passes of a 2 s clip
+    src.close()
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
+    assert abs(src.loop_length - 2.0) < 0.05 and abs(times[-1] - (len(times) - 1) / FPS) < 0.05
+
+
+def test_an_odd_sized_recording_is_padded_like_a_stylized_file(tmp_path: Path) -> None:
+    """The batch writer's rule (one place): an odd side gains one repeated edge pixel, never
+    loses a column; the recorder used to crop to even sides."""
+    from conftest import write_media_clip
+
+    src = write_media_clip(tmp_path / "odd.mkv", 65, 47, seconds=0.5, fps=FPS, audio=False)
+    report = _record_from(src, tmp_path / "odd.mp4", skip=0, frames=10)
+    assert report.error is None and report.frames == 10
+    assert _probe(report.path)["size"] == (66, 48)
 
 
 def test_audio_mp4_cannot_hold_is_left_out_with_a_note(tmp_path: Path) -> None:

@@ -172,3 +172,34 @@ def test_writer_refuses_what_it_cannot_write(tmp_path: Path) -> None:
     with VideoWriter(tmp_path / "x.mp4", 64, 48) as w, pytest.raises(VideoError, match="stream is 64x48"):
         w.write(np.zeros((10, 10, 3), np.uint8))
     assert output_suffix(".MP4") == ".mp4" and output_suffix(".avi") == ".mkv" and output_suffix(".webm") == ".mkv"
+
+
+def test_audio_packets_alone_are_the_ones_items_interleaves(media_dir: Path) -> None:
+    with VideoReader(media_dir / "clip.mp4") as r:
+        interleaved = [(p.pts, p.size) for p in r.items() if isinstance(p, av.Packet)]
+    with VideoReader(media_dir / "clip.mp4") as r:
+        alone = [(p.pts, p.size) for p in r.audio_packets()]
+        assert r.decoded_frames == 0  # no video was decoded for them
+    assert alone == interleaved and len(alone) > 0
+
+
+def test_square_pixels_resamples_anamorphic_frames_as_a_player_shows_them(tmp_path: Path) -> None:
+    """The live preview's reading (``low_latency``, ``square_pixels``): a 3:2 pixel shape is
+    stretched to square pixels and ``info`` describes the frames delivered."""
+    path = tmp_path / "ana.mkv"
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        v.codec_context.sample_aspect_ratio = Fraction(3, 2)
+        for i in range(5):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 40, np.uint8), format="bgr24")
+            f.pts, f.time_base = i, Fraction(1, 25)
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    with VideoReader(path) as r:
+        assert (r.info.width, r.info.sar) == (64, Fraction(3, 2))
+        assert next(r.frames()).image.shape == (48, 64, 3)
+    with VideoReader(path, low_latency=True, square_pixels=True) as r:
+        assert (r.info.width, r.info.height, r.info.sar) == (96, 48, Fraction(1))
+        frames = list(r.frames())
+    assert len(frames) == 5 and all(f.image.shape == (48, 96, 3) for f in frames)

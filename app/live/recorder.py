@@ -1,11 +1,20 @@
-"""Recording the stylized stream to MP4 (H.264 via PyAV) in a writer thread.
+"""Recording the stylized stream to MP4 in a writer thread, with the batch writer.
 
 The GUI and the inference thread only drop frames into a bounded queue and never wait:
-when the encoder cannot keep up, frames are left out of the recording (and counted), the
-preview never stutters. Video timestamps are the source's own media times, so a clip
-recorded from a file keeps its pace and its audio, which is copied packet for packet
-from the source (looping with the video). The file is written under a temporary name
-and renamed when complete, so a crash never leaves a half file under the real name.
+when the encoder cannot keep up, the newest frame is left out of the recording (and
+counted), and the preview never stutters. The file itself is ``stylecam.app.video``'s
+:class:`VideoWriter`, the one ``stylecam stylize`` writes with, so a recording follows
+the batch rules: H.264 yuv420p, an odd side padded by one repeated edge pixel (never
+cropped), the one temporary-name scheme (``stylecam.atomic``) and a rename when
+complete, so a crash never leaves a half file under the real name. The frames come
+upright and in square pixels from the source (``VideoReader(square_pixels=True)``), so
+the recording is written with a sample aspect ratio of 1 and no rotation.
+
+Video timestamps are the source's own media times (in milliseconds: frames arrive at
+uneven times), so a clip recorded from a file keeps its pace and its audio, which is
+copied packet for packet from the source, looping with the video. Each pass over the
+audio is a fresh reader (no seek, so no packet is sent twice: the MP4 muxer rejects a
+repeated timestamp, and the whole recording used to be lost at the loop seam).
 """
 
 from __future__ import annotations
@@ -19,11 +28,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from stylecam.app.live.mailbox import Result
-from stylecam.app.live.sources import frame_rate_fraction
+from stylecam.app.video import VideoError, VideoReader, VideoWriter
 
 TIME_BASE = Fraction(1, 1000)  # milliseconds: frames arrive at uneven times
 # Audio codecs that MP4 holds as they are (copied packet for packet, never re-encoded).
@@ -53,6 +63,11 @@ class AudioSource:
     loop_length: Callable[[], float]
 
 
+def frame_rate_fraction(fps: float) -> Fraction:
+    """A rational frame rate for encoders (29.97 -> 30000/1001)."""
+    return Fraction(fps).limit_denominator(1001)
+
+
 class Recorder:
     """Writes submitted results to ``path``; ``stop`` finishes the file asynchronously."""
 
@@ -66,7 +81,6 @@ class Recorder:
         crf: int = 20,
     ) -> None:
         self.path = Path(path)
-        self.temp_path = self.path.with_name(f".{self.path.name}.tmp")
         self.fps = fps
         self.audio = audio
         self.on_finished = on_finished
@@ -87,7 +101,7 @@ class Recorder:
         self._thread.start()
 
     def submit(self, result: Result) -> None:
-        """Called from the inference thread; never blocks."""
+        """Called from the inference thread; never blocks (a full queue drops this, the newest, frame)."""
         if self._stopping:
             return
         if self._source_id is None:
@@ -126,107 +140,99 @@ class Recorder:
     # -- the writer thread -------------------------------------------------------------
 
     def _run(self) -> None:
-        import av
-
         lower_priority()
         error = None
-        out = audio_in = None
-        t0 = last_t = None
+        writer: VideoWriter | None = None
+        last_pts: int | None = None
+        readers: list[VideoReader] = []  # the audio passes open now, closed at the end
         try:
             first = self._queue.get()
             if first is None:
                 raise _NothingRecorded()
-            out = av.open(str(self.temp_path), "w", format="mp4")
-            audio_out = None
-            if self.audio is not None:
-                try:
-                    audio_in = av.open(str(self.audio.path))
-                except (av.FFmpegError, OSError) as e:  # the video is still worth having
-                    self.note = f"audio not kept: {e}"
-                if audio_in is not None and audio_in.streams.audio:
-                    codec = audio_in.streams.audio[0].codec_context.name
-                    if codec in MP4_AUDIO:
-                        audio_out = out.add_stream_from_template(audio_in.streams.audio[0])
-                    else:
-                        self.note = f"audio not kept: {codec} cannot be copied into MP4"
-            h, w = (first.stylized.shape[0] // 2) * 2, (first.stylized.shape[1] // 2) * 2
-            video = out.add_stream("libx264", rate=frame_rate_fraction(self.fps))
-            video.width, video.height, video.pix_fmt = w, h, "yuv420p"
-            video.codec_context.time_base = TIME_BASE
-            video.options = {"preset": "veryfast", "crf": str(self.crf)}
+            template = self._audio_template(readers)
+            h, w = first.stylized.shape[:2]
+            writer = VideoWriter(self.path, w, h, fps=frame_rate_fraction(self.fps), time_base=TIME_BASE,
+                                 audio_streams=[template] if template is not None else [], crf=self.crf)
             t0 = first.frame.media_time
-            audio_packets = self._audio_packets(audio_in, t0) if audio_out is not None else None
-            pending_audio = None
+            packets = self._audio_from(t0, readers) if template is not None else None
+            pending = None
             item: Result | None = first
             while item is not None:
                 pts = round((item.frame.media_time - t0) / TIME_BASE)
-                if last_t is None or pts > last_t:
-                    last_t = pts
-                    image = _fit(item.stylized, w, h)
-                    vf = av.VideoFrame.from_ndarray(image, format="bgr24")
-                    vf.pts, vf.time_base = pts, TIME_BASE
-                    for packet in video.encode(vf):
-                        out.mux(packet)
+                if last_pts is None or pts > last_pts:  # a frame at the same media time is a repeat
+                    last_pts = pts
+                    writer.write(_fit(item.stylized, w, h), pts, TIME_BASE)
                     self.frames += 1
-                    if audio_packets is not None:  # interleave audio up to this frame's time
-                        pending_audio = self._mux_audio(out, audio_out, audio_packets, pending_audio,
-                                                        item.frame.media_time - t0)
+                    if packets is not None:  # interleave audio up to this frame's time
+                        pending = self._mux_audio(writer, packets, pending, item.frame.media_time - t0)
                 item = self._queue.get()
-            for packet in video.encode():
-                out.mux(packet)
-            end = last_t * float(TIME_BASE) + 1.0 / self.fps
-            if audio_packets is not None:
-                self._mux_audio(out, audio_out, audio_packets, pending_audio, end)
-            out.close()
-            out = None
-            os.replace(self.temp_path, self.path)
+            if packets is not None:
+                self._mux_audio(writer, packets, pending, last_pts * float(TIME_BASE) + 1.0 / self.fps)
+            writer.close()
         except _NothingRecorded:
             error = "nothing was recorded: no frame arrived before the recording stopped"
         except Exception as e:  # reported in the window; the temporary file is removed
-            error = f"recording failed: {type(e).__name__}: {e}"
-            if out is not None:
-                try:
-                    out.close()
-                except Exception:
-                    pass
-            self.temp_path.unlink(missing_ok=True)
+            message = str(e) if isinstance(e, VideoError) else f"{type(e).__name__}: {e}"
+            error = f"recording failed: {message}"
+            if writer is not None:
+                writer.abort()
         finally:
-            if audio_in is not None:
-                audio_in.close()
-        seconds = 0.0 if last_t is None else last_t * float(TIME_BASE) + 1.0 / self.fps
+            for reader in readers:
+                reader.close()
+        seconds = 0.0 if last_pts is None else last_pts * float(TIME_BASE) + 1.0 / self.fps
         self.report = RecordingReport(self.path, self.frames, self.dropped, seconds, self.audio_packets, error,
                                       self.note)
         self.on_finished(self.report)
 
-    def _audio_packets(self, container, t0: float) -> Iterator[tuple[float, object]]:
-        """The source's audio packets from media time ``t0`` on, across loops, each with
-        its time relative to the start of the recording."""
-        stream = container.streams.audio[0]
-        length = self.audio.loop_length() if self.audio else 0.0
+    def _audio_template(self, readers: list[VideoReader]) -> Any | None:
+        """The source's first audio stream when MP4 can hold it as it is; else None and a note."""
+        if self.audio is None:
+            return None
+        try:
+            reader = VideoReader(self.audio.path)
+        except VideoError as e:  # the video is still worth having
+            self.note = f"audio not kept: {e.problem}"
+            return None
+        readers.append(reader)
+        if not reader.audio_streams:
+            return None
+        stream = reader.audio_streams[0]
+        codec = stream.codec_context.codec.canonical_name  # "mp3", not the decoder's "mp3float"
+        if codec not in MP4_AUDIO:
+            self.note = f"audio not kept: {codec} cannot be copied into MP4"
+            return None
+        return stream
+
+    def _audio_from(self, t0: float, readers: list[VideoReader]) -> Iterator[tuple[float, Any]]:
+        """The source's first audio stream's packets from media time ``t0`` on, across loops,
+        each with its time relative to the start of the recording; one fresh reader a pass."""
+        length = self.audio.loop_length()
         loop = int(t0 // length) if length > 0 else 0
-        first_loop = True
+        reader = readers[0]
         while True:
-            if not first_loop:
-                container.seek(0, stream=stream)
-            first_loop = False
+            index = reader.audio_streams[0].index
             any_packet = False
-            for packet in container.demux(stream):
-                if packet.pts is None or packet.size == 0:
+            for packet in reader.audio_packets():
+                if packet.stream.index != index or packet.pts is None:
                     continue
                 any_packet = True
-                pts_time = float(packet.pts * stream.time_base)
+                pts_time = float(packet.pts * packet.time_base)
                 if length > 0 and pts_time >= length:
                     continue  # audio that outlasts the video would overlap the next loop
                 t = loop * length + pts_time
                 if t >= t0:
                     yield t - t0, packet
-            length = self.audio.loop_length() if self.audio else 0.0
+            length = self.audio.loop_length()
             if not any_packet or length <= 0:
                 return
             loop += 1
+            reader = VideoReader(self.audio.path)
+            readers.append(reader)
+            if not reader.audio_streams:
+                return
 
-    def _mux_audio(self, out, stream, packets, pending, until: float):
-        """Mux audio packets with times before ``until``; returns the first one left over."""
+    def _mux_audio(self, writer: VideoWriter, packets: Iterator[tuple[float, Any]], pending: Any, until: float):
+        """Copy audio packets with times before ``until``; returns the first one left over."""
         while True:
             if pending is None:
                 pending = next(packets, None)
@@ -235,17 +241,14 @@ class Recorder:
             t, packet = pending
             if t >= until:
                 return pending
-            tb = packet.time_base
-            pts = math.floor(t / tb)
             pending = None
+            pts = math.floor(t / packet.time_base)
             if self._last_audio_pts is not None and pts <= self._last_audio_pts:
                 continue  # never out of order (rounding at a loop seam)
             self._last_audio_pts = pts
             packet.pts = packet.dts = pts
-            packet.stream = stream
-            out.mux(packet)
+            writer.mux_packet(packet)
             self.audio_packets += 1
-            pending = None
 
 
 def lower_priority(nice: int = 5) -> None:
@@ -259,11 +262,10 @@ def lower_priority(nice: int = 5) -> None:
 
 
 def _fit(image: np.ndarray, w: int, h: int) -> np.ndarray:
-    """The frame at the recording's size (even sides, fixed when recording started)."""
+    """The frame at the recording's size, fixed when recording started (the processing
+    size can change while recording; the file's cannot)."""
     if image.shape[0] == h and image.shape[1] == w:
         return image
-    if image.shape[0] >= h and image.shape[1] >= w and image.shape[0] - h <= 1 and image.shape[1] - w <= 1:
-        return np.ascontiguousarray(image[:h, :w])
     import cv2
 
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import glob
 import os
 import sys
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+from stylecam.app.video import DecodedFrame, VideoError, VideoReader
 
 
 class SourceError(Exception):
@@ -25,11 +28,13 @@ class SourceLost(SourceError):
 
 
 class FileSource:
-    """A video file read with PyAV, looping forever; corrupt packets are skipped.
+    """A video file that loops forever, read by the batch reader (``stylecam.app.video``).
 
-    Frames are shown as a player shows them (``stylecam.app.video``'s rules, after
-    ffmpeg): turned upright by the display matrix, and anamorphic pixels stretched to
-    square ones, since the screen, snapshots and recordings all have square pixels.
+    The frames are the batch reader's: the same frame rate, the same skipping of
+    corrupt packets, turned upright by the display matrix as ffmpeg does, with
+    ``low_latency`` decoding (no frames held back) and ``square_pixels`` (the screen,
+    snapshots and recordings show what a player shows). Each pass is a fresh reader,
+    which is more robust than seeking.
 
     ``media_time`` keeps growing across loops (``loop * loop_length + pts``) so a recording
     can place video and the file's audio on one time line.
@@ -37,72 +42,49 @@ class FileSource:
 
     paced = True  # a file must be slowed down to its own frame rate
 
+    #: Pacing when the header gives no usable rate (the writer's default too, ``VideoWriter``).
+    DEFAULT_FPS = 25.0
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.description = self.path.name
-        self.fps = 30.0
+        self.fps = self.DEFAULT_FPS
         self.loop_length = 0.0  # seconds; known from the header or after the first pass
         self.has_audio = False
-        self.skipped = 0  # packets that failed to decode
-        self._container = None
-        self._frames = None
-        self._sar = Fraction(1)
+        self._skipped_before = 0  # corrupt frames of the passes already finished
+        self._reader: VideoReader | None = None
+        self._frames: Iterator[DecodedFrame] | None = None
         self._loop = 0
         self._last_time = 0.0
         self._read_this_loop = 0
 
+    @property
+    def skipped(self) -> int:
+        """Frames lost to damage so far, over all passes (``VideoReader.corrupt_frames``)."""
+        return self._skipped_before + (self._reader.corrupt_frames if self._reader is not None else 0)
+
+    @property
+    def sar(self) -> Fraction:
+        """The sample aspect ratio of the frames delivered: always square (see the class)."""
+        return Fraction(1)
+
     def open(self) -> None:
-        import av
-
-        if not self.path.exists():
-            raise SourceError(f"{self.path}: no such file")
-        if not self.path.is_file():
-            raise SourceError(f"{self.path}: not a file (a folder?)")
-        if self.path.stat().st_size == 0:
-            raise SourceError(f"{self.path}: empty file (0 bytes)")
-        if not os.access(self.path, os.R_OK):
-            raise SourceError(f"{self.path}: permission denied (the file is not readable)")
         try:
-            container = av.open(str(self.path))
-        except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
-            from stylecam.app.safe_names import one_line
-
-            raise SourceError(f"{self.path}: not a video file this app can read ({one_line(e, 200)})") from None
-        if not container.streams.video:
-            container.close()
-            raise SourceError(f"{self.path}: has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        rate = stream.average_rate or stream.guessed_rate
-        if rate and 1 <= float(rate) <= 240:
-            self.fps = float(rate)
-        if stream.duration and stream.time_base:
-            self.loop_length = float(stream.duration * stream.time_base)
-        elif container.duration:
-            self.loop_length = container.duration / 1_000_000
-        self.has_audio = bool(container.streams.audio)
-        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
-        self._sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
-        self._container = container
-        self._frames = self._decode(container)
-
-    def _decode(self, container):
-        import av
-
-        stream = container.streams.video[0]
-        for packet in container.demux(stream):
-            try:
-                frames = packet.decode()
-            except av.FFmpegError:
-                self.skipped += 1
-                continue
-            yield from frames
+            reader = VideoReader(self.path, low_latency=True, square_pixels=True)
+        except VideoError as e:
+            raise SourceError(str(e)) from None
+        info = reader.info
+        if info.fps and 1 <= float(info.fps) <= 240:  # a header rate outside this is damage
+            self.fps = float(info.fps)
+        if info.duration:  # never shorter than a pass has shown it to be
+            self.loop_length = max(self.loop_length, info.duration)
+        self.has_audio = info.audio_streams > 0
+        self._reader = reader
+        self._frames = reader.frames()
 
     def read(self) -> tuple[np.ndarray, float]:
         """The next frame (BGR) and its time on the looping media time line."""
-        import av
-
-        if self._container is None:
+        if self._reader is None:
             self.open()
         for _attempt in range(2):
             try:
@@ -110,30 +92,16 @@ class FileSource:
             except StopIteration:
                 self._restart()
                 continue
-            except av.FFmpegError as e:
-                raise SourceError(f"{self.path}: cannot decode ({e})") from None
-            t = float(frame.time) if frame.time is not None else self._read_this_loop / self.fps
+            except VideoError as e:
+                raise SourceError(str(e)) from None
+            t = frame.time if frame.time is not None else self._read_this_loop / self.fps
             self._last_time = t
             self._read_this_loop += 1
-            return self._as_shown(frame), self._loop * self.loop_length + t
+            return frame.image, self._loop * self.loop_length + t
         raise SourceError(f"{self.path}: no video frame could be decoded")
 
-    def _as_shown(self, frame) -> np.ndarray:
-        """The decoded frame upright and in square pixels, as a player shows it."""
-        import cv2
-
-        from stylecam.app.video import apply_orientation, frame_orientation, square_pixel_size
-
-        image = frame.to_ndarray(format="bgr24")
-        sar = self._sar
-        if sar != 1:
-            h, w = image.shape[:2]
-            size = square_pixel_size(w, h, sar)
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if sar < 1 else cv2.INTER_LINEAR)
-        return apply_orientation(image, frame_orientation(frame))
-
     def _restart(self) -> None:
-        """Start the next loop from a fresh container (more robust than seeking)."""
+        """Start the next loop from a fresh reader."""
         if self._read_this_loop == 0:
             raise SourceError(f"{self.path}: no video frame could be decoded")
         # The loop is as long as the header says, or ends one frame after the last frame.
@@ -144,9 +112,10 @@ class FileSource:
         self.open()
 
     def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
+        if self._reader is not None:
+            self._skipped_before += self._reader.corrupt_frames
+            self._reader.close()
+            self._reader = None
             self._frames = None
 
 
@@ -239,8 +208,3 @@ def make_source(spec: str | int | os.PathLike) -> FileSource | CameraSource:
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
         return CameraSource(int(spec))
     return FileSource(Path(spec))
-
-
-def frame_rate_fraction(fps: float) -> Fraction:
-    """A rational frame rate for encoders (29.97 -> 30000/1001)."""
-    return Fraction(fps).limit_denominator(1001)
