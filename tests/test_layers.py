@@ -110,6 +110,8 @@ RULES = {
         False,
     ),
     "Qt only in app.gui": (("stylecam.models", "stylecam.training", "stylecam.export"), ("PyQt6",), True),
+    "the live pipeline is Qt-free": (("stylecam.app.live",), ("PyQt6",), True),
+    "the live pipeline does not reach up into the window": (("stylecam.app.live",), ("stylecam.app.gui",), True),
 }
 
 
@@ -117,6 +119,25 @@ RULES = {
 def test_layer_rule(rule: str) -> None:
     importers, forbidden, lazy_too = RULES[rule]
     assert _violations(importers, forbidden, lazy_too=lazy_too) == []
+
+
+GUI_ENTRY = "stylecam.app.gui.command"  # Qt-free: the `gui` sub-command's parser; starts the app lazily
+
+
+def test_the_window_is_reached_only_through_its_command() -> None:
+    """Outside ``stylecam.app.gui`` nothing imports the window's modules: the CLI imports the
+    Qt-free ``gui`` command, whose lazy import starts the app. So the batch commands, the
+    live pipeline and the layers below never load Qt."""
+    outside = [
+        f"{i.where}: {i.importer} imports {i.imported}"
+        for i in IMPORTS
+        if _within(i.imported, "stylecam.app.gui") and not _within(i.importer, "stylecam.app.gui")
+        and i.imported not in (GUI_ENTRY, "stylecam.app.gui")
+    ]
+    assert outside == []
+    entry_qt = [i.where for i in IMPORTS if i.importer == GUI_ENTRY and (_within(i.imported, "PyQt6") or (
+        _within(i.imported, "stylecam.app.gui") and i.imported != GUI_ENTRY and not i.lazy))]
+    assert entry_qt == []  # the command reaches the window by its lazy import only
 
 
 def test_no_import_cycles_at_module_level() -> None:
@@ -164,5 +185,6 @@ def test_the_contract_sees_the_runtime_modules() -> None:
     """Guards the guard: the walker finds the modules the rules are about."""
     importers = {i.importer for i in IMPORTS}
     for module in ("stylecam.app.stylize", "stylecam.models.runtime.engines", "stylecam.models.style.catalog",
-                   "stylecam.training.loop", "stylecam.export.onnx_export"):
+                   "stylecam.training.loop", "stylecam.export.onnx_export", "stylecam.app.live.recorder",
+                   GUI_ENTRY):
         assert module in importers
