@@ -607,7 +607,7 @@ def test_auto_full_net_fallback_is_not_filed_under_the_cpu_engine(tmp_path: Path
     not be handed that full-net engine from the cache: by name, it runs the CPU version."""
     import shutil
 
-    from stylecam.app.gui.switcher import _as_if_chosen
+    from stylecam.app.live.style_choice import as_if_chosen
 
     style = tmp_path / "pair.onnx"
     shutil.copy(exported_styles["lite"].path, style)
@@ -615,10 +615,10 @@ def test_auto_full_net_fallback_is_not_filed_under_the_cpu_engine(tmp_path: Path
     good = open_engine(style)
     if good.name in ("tensorrt", "cuda"):
         pytest.skip("a GPU works here: auto runs the full net on it by design")
-    assert good.cpu_version and _as_if_chosen(style, good)
+    assert good.cpu_version and as_if_chosen(style, good)
     (tmp_path / "pair.cpu.onnx").write_bytes(b"not onnx" * 8)
     fallback = open_engine(style)
-    assert not fallback.cpu_version and not _as_if_chosen(style, fallback)
+    assert not fallback.cpu_version and not as_if_chosen(style, fallback)
 
 
 # --------------------------------------------------------------------------- issue 14: errors stay, quitting is clean
@@ -743,3 +743,27 @@ def test_recording_and_snapshot_names_are_safe(tmp_path: Path) -> None:
 
     path = output_name(tmp_path, "../../x\x1b[31m\nevil", ".mp4")
     assert path.parent == tmp_path and "/" not in path.name and "\x1b" not in path.name and "\n" not in path.name
+
+
+def test_a_user_style_comes_after_the_bundled_ones(qtbot, make_window, tmp_path: Path, monkeypatch) -> None:
+    """Issue 14, defect 13: a style in the user's folder took key 1 and shifted every bundled
+    style by one. The bundled styles keep keys 1..N in a fixed order; user styles follow,
+    then the ``--styles-dir`` ones."""
+    from conftest import write_toy_style
+
+    from stylecam.models.style import catalog
+
+    bundled, user = tmp_path / "bundled", tmp_path / "user"
+    bundled.mkdir()
+    user.mkdir()
+    write_toy_style(bundled / "m_bundled.onnx", name="m_bundled", title="Bundled M")
+    write_toy_style(bundled / "n_bundled.onnx", name="n_bundled", title="Bundled N")
+    write_toy_style(user / "a_mine.onnx", name="a_mine", title="Mine")  # first by name, and by precedence
+    window = make_window(style="original")
+    monkeypatch.setattr(catalog, "BUNDLED_DIR", bundled)  # after make_window's own patch
+    monkeypatch.setattr(catalog, "user_styles_dir", lambda: user)
+    window.switcher.load_catalog(window.styles_dirs)
+    names = [window.style_menu.name_of(i) for i in range(1, 6)]
+    assert names[:3] == ["m_bundled", "n_bundled", "a_mine"]
+    assert names[3:] == ["a_negative", "b_swap"]  # the --styles-dir folder last
+    assert window.style_menu.actions[1].shortcut().toString() == "1"

@@ -21,6 +21,7 @@ from stylecam.app.gui.engine_loader import EngineFactory, EngineLoader
 from stylecam.app.gui.live import LiveSession
 from stylecam.app.gui.preferences import Preferences
 from stylecam.app.gui.style_menu import StyleMenu
+from stylecam.app.live.style_choice import as_if_chosen, menu_order
 from stylecam.models.runtime.engines import CHOICES
 
 
@@ -28,16 +29,6 @@ def _available_engines() -> list[str]:
     from stylecam.models.runtime.engines import available_engines
 
     return available_engines()
-
-
-def _as_if_chosen(path: Path, engine: Any) -> bool:
-    """Whether ``auto``'s engine is what choosing its engine by name would open. Not when
-    ``auto`` passed over a broken CPU version to run the full net on a CPU engine: chosen
-    by name, that engine would run (and report) the CPU version."""
-    from stylecam.models.style.catalog import cpu_variant_path
-
-    falls_back = engine.name in ("openvino", "cpu") and not getattr(engine, "cpu_version", False)
-    return not (falls_back and cpu_variant_path(path).is_file())
 
 
 class StyleSwitcher(QObject):
@@ -80,7 +71,7 @@ class StyleSwitcher(QObject):
         except Exception as e:  # a catalog failure leaves "Original" usable
             styles = []
             self.message.emit(f"cannot list styles: {e}")
-        self.menu.populate(styles)
+        self.menu.populate(menu_order(styles))
 
     def add_style_file(self, name_or_path: str, styles_dirs: Sequence[Path], complain: bool = True) -> int | None:
         """A style given by name or path (``--style``, drag and drop) joins the menu."""
@@ -171,7 +162,7 @@ class StyleSwitcher(QObject):
         index = self.menu.index_of(key)
         if engine is not None and self.engine_choice == "auto" and self.auto_resolved is None:
             self.auto_resolved = engine.name
-            if index and _as_if_chosen(self.menu.styles[index - 1].path, engine):
+            if index and as_if_chosen(self.menu.styles[index - 1].path, engine):
                 self.loader.remember(self.menu.styles[index - 1].path, engine.name, engine)
         if index is None or index != self.wanted:
             return  # a prefetch, or a newer choice was made meanwhile; it stays cached
