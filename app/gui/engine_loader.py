@@ -18,7 +18,7 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from stylecam.app.live.recorder import lower_priority
+from stylecam.app.live.priority import lower_priority
 
 EngineFactory = Callable[[Path, str], Any]  # (style path, engine choice) -> Engine
 

@@ -20,9 +20,7 @@ repeated timestamp, and the whole recording used to be lost at the loop seam).
 from __future__ import annotations
 
 import math
-import os
 import queue
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from stylecam.app.live.mailbox import Result
+from stylecam.app.live.priority import lower_priority
 from stylecam.app.video import VideoError, VideoReader, VideoWriter
 
 TIME_BASE = Fraction(1, 1000)  # milliseconds: frames arrive at uneven times
@@ -249,16 +248,6 @@ class Recorder:
             packet.pts = packet.dts = pts
             writer.mux_packet(packet)
             self.audio_packets += 1
-
-
-def lower_priority(nice: int = 5) -> None:
-    """Make the calling thread (and the encoder threads it starts) yield the CPU to the GUI
-    thread when the machine is busy. Linux only (threads are tasks there); elsewhere a no-op."""
-    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-        except OSError:
-            pass
 
 
 def _fit(image: np.ndarray, w: int, h: int) -> np.ndarray:
