@@ -767,3 +767,30 @@ def test_a_user_style_comes_after_the_bundled_ones(qtbot, make_window, tmp_path:
     assert names[:3] == ["m_bundled", "n_bundled", "a_mine"]
     assert names[3:] == ["a_negative", "b_swap"]  # the --styles-dir folder last
     assert window.style_menu.actions[1].shortcut().toString() == "1"
+
+
+def test_the_live_session_runs_and_records_without_qt(gui_clip: Path, tmp_path: Path) -> None:
+    """``stylecam.app.live`` is the whole live pipeline without a window: a file source,
+    the inference thread and a recording, reported through plain callbacks."""
+    import threading
+
+    from stylecam.app.live.session import Session
+    from stylecam.app.live.sources import FileSource
+
+    arrived = threading.Event()
+    reports: list = []
+    session = Session(on_result=arrived.set, on_recording_finished=reports.append)
+    session.set_processor(lambda image: 255 - image, "negative")
+    session.set_source(FileSource(gui_clip))
+    assert arrived.wait(15)
+    result = session.take_result()
+    assert result is not None and result.style == "negative"
+    assert np.array_equal(result.stylized, 255 - result.frame.image)
+    session.start_recording(tmp_path / "live.mp4")
+    deadline = time.monotonic() + 15
+    while session.recorder.frames < 10 and time.monotonic() < deadline:  # written by the writer thread
+        time.sleep(0.05)
+    report = session.shutdown()
+    assert reports == [report] and report.error is None and report.frames >= 10
+    info = _probe(report.path)
+    assert info["frames"] == report.frames and info["size"] == (640, 480) and info["audio_streams"] == 1

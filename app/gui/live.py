@@ -1,27 +1,15 @@
-"""The live pipeline: capture thread -> newest frame -> inference thread -> GUI.
-
-:class:`LiveSession` owns the threads and the two one-slot mailboxes and talks to the
-window only through Qt signals, so the window never waits on capture, inference or
-encoding. Switching source replaces the capture thread; the inference thread and the
-recorder live as long as the session.
-"""
+"""The live session as the window sees it: ``stylecam.app.live.session.Session`` with its
+callbacks turned into Qt signals, which arrive on the GUI thread."""
 
 from __future__ import annotations
 
-import time
-
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from stylecam.app.live.capture import CaptureThread
-from stylecam.app.live.mailbox import Frame, Mailbox, Result
-from stylecam.app.live.recorder import AudioSource, Recorder, RecordingReport
-from stylecam.app.live.sources import CameraSource, FileSource
-from stylecam.app.live.stats import LatencyMeter, RateMeter
-from stylecam.app.live.worker import InferenceWorker, Processor
+from stylecam.app.live.session import Session
 
 
 class LiveSession(QObject):
-    """Threads and counters of one live view. Signals arrive on the GUI thread."""
+    """A :class:`Session` (``core``) that signals; its parts and methods are the core's."""
 
     resultReady = pyqtSignal()  # a new Result waits in ``results``; at most one pending
     problem = pyqtSignal(str, bool)  # a source problem: message, fatal (the source stopped)
@@ -31,96 +19,30 @@ class LiveSession(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.frames: Mailbox[Frame] = Mailbox()
-        self.results: Mailbox[Result] = Mailbox()
-        self.worker = InferenceWorker(self.frames, self.results, self.resultReady.emit,
-                                      on_error=self.processingError.emit)
-        self.worker.start()
-        self.source: FileSource | CameraSource | None = None
-        self.capture: CaptureThread | None = None
-        self.recorder: Recorder | None = None
-        self._finishing: list[Recorder] = []  # stopped, still writing their files
-        self.shown = RateMeter()
-        self.latency = LatencyMeter()
-        self._source_id = 0
+        self.core = Session(on_result=self.resultReady.emit, on_problem=self.problem.emit,
+                            on_processing_error=self.processingError.emit, on_recovered=self.recovered.emit,
+                            on_recording_finished=self.recordingFinished.emit)
+        c = self.core
+        # The parts, shared (they are objects, not copies) ...
+        self.frames, self.results, self.worker = c.frames, c.results, c.worker
+        self.shown, self.latency = c.shown, c.latency
+        # ... and the methods.
+        self.set_source, self.set_processor, self.take_result = c.set_source, c.set_processor, c.take_result
+        self.start_recording, self.stop_recording, self.shutdown = c.start_recording, c.stop_recording, c.shutdown
 
-    # -- source ---------------------------------------------------------------------
+    # What changes over the session's life is read from the core each time.
+    @property
+    def source(self):
+        return self.core.source
 
-    def set_source(self, source: FileSource | CameraSource) -> None:
-        """Start reading ``source``. A file is opened here, so a broken one raises
-        SourceError at once and the old source keeps running; a camera is opened by the
-        capture thread (that can take seconds) and problems arrive as ``problem``."""
-        if isinstance(source, FileSource):
-            source.open()
-        self.stop_recording()
-        self._stop_capture()
-        self._source_id += 1
-        self.source = source
-        self.frames.clear()
-        self.capture = CaptureThread(source, self.frames, self._source_id,
-                                     on_problem=self.problem.emit, on_recovered=self.recovered.emit)
-        self.capture.start()
-        self.latency.reset()
+    @property
+    def capture(self):
+        return self.core.capture
 
-    def _stop_capture(self) -> None:
-        if self.capture is not None:
-            self.capture.stop()
-            self.capture.join(timeout=5)
-            self.capture = None
+    @property
+    def recorder(self):
+        return self.core.recorder
 
     @property
     def captured(self) -> int:
-        return self.capture.captured if self.capture else 0
-
-    # -- processing -----------------------------------------------------------------
-
-    def set_processor(self, processor: Processor | None, style_name: str) -> None:
-        self.worker.set_processor(processor, style_name)
-
-    def take_result(self) -> Result | None:
-        """The newest result for the screen (called on the GUI thread); counts it as shown."""
-        result = self.results.take(timeout=0)
-        if result is not None:
-            now = time.monotonic()
-            self.shown.tick(now)
-            self.latency.add(now - result.frame.captured_at)
-        return result
-
-    # -- recording ------------------------------------------------------------------
-
-    def start_recording(self, path) -> Recorder:
-        """Record the stylized stream to ``path``; the source's audio is kept for files."""
-        if self.source is None:
-            raise RuntimeError("no source to record")
-        self.stop_recording()
-        src = self.source
-        audio = AudioSource(src.path, lambda: src.loop_length) if isinstance(src, FileSource) and src.has_audio else None
-        recorder = Recorder(path, src.fps, audio, on_finished=self.recordingFinished.emit)
-        recorder.start()
-        self.recorder = recorder
-        self.worker.sinks.append(recorder.submit)
-        return recorder
-
-    def stop_recording(self) -> Recorder | None:
-        """Finish the recording in the background; returns the recorder (``join`` to wait)."""
-        recorder, self.recorder = self.recorder, None
-        if recorder is not None:
-            try:
-                self.worker.sinks.remove(recorder.submit)
-            except ValueError:
-                pass
-            recorder.stop()
-            self._finishing = [r for r in self._finishing if r.running] + [recorder]
-        return recorder
-
-    # -- shutdown -------------------------------------------------------------------
-
-    def shutdown(self, timeout: float = 15.0) -> RecordingReport | None:
-        """Stop every thread; a recording in progress is finished and its file completed."""
-        recorder = self.stop_recording()
-        self._stop_capture()
-        self.worker.stop()
-        self.worker.join(timeout=5)
-        for r in self._finishing:  # no thread may signal this object after it is gone
-            r.join(timeout)
-        return recorder.report if recorder is not None else None
+        return self.core.captured
