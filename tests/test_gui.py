@@ -794,3 +794,32 @@ def test_the_live_session_runs_and_records_without_qt(gui_clip: Path, tmp_path: 
     assert reports == [report] and report.error is None and report.frames >= 10
     info = _probe(report.path)
     assert info["frames"] == report.frames and info["size"] == (640, 480) and info["audio_streams"] == 1
+
+
+def test_the_engine_loader_reports_without_qt(tmp_path: Path, gui_styles_dir: Path) -> None:
+    """``stylecam.app.live.engine_loader`` opens styles in its thread and answers by callbacks:
+    a load, a cached answer at once, a failure with its reason."""
+    import threading
+
+    from stylecam.app.live.engine_loader import EngineLoader
+
+    events: list[tuple[str, str]] = []
+    done = threading.Event()
+
+    def note(kind: str):
+        def record(key: str, what) -> None:
+            events.append((kind, key))
+            if len(events) == 2:
+                done.set()
+        return record
+
+    loader = EngineLoader(on_loaded=note("loaded"), on_failed=note("failed"))
+    try:
+        assert loader.request("neg", gui_styles_dir / "a_negative.onnx", "cpu")
+        assert loader.request("broken", gui_styles_dir / "c_broken.onnx", "cpu")
+        assert done.wait(30)
+        assert sorted(events) == [("failed", "broken"), ("loaded", "neg")]
+        assert not loader.request("neg", gui_styles_dir / "a_negative.onnx", "cpu")  # cached: answered at once
+        assert events[-1] == ("loaded", "neg") and loader.pending == 0
+    finally:
+        loader.shutdown()

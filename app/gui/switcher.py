@@ -17,10 +17,10 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from stylecam.app.frame_processor import FrameProcessor
-from stylecam.app.gui.engine_loader import EngineFactory, EngineLoader
 from stylecam.app.gui.live import LiveSession
 from stylecam.app.gui.preferences import Preferences
 from stylecam.app.gui.style_menu import StyleMenu
+from stylecam.app.live.engine_loader import EngineFactory, EngineLoader
 from stylecam.app.live.style_choice import as_if_chosen, menu_order
 from stylecam.models.runtime.engines import CHOICES
 
@@ -29,6 +29,16 @@ def _available_engines() -> list[str]:
     from stylecam.models.runtime.engines import available_engines
 
     return available_engines()
+
+
+class _LoaderSignals(QObject):
+    """The engine loader's callbacks as signals: they are called on the loader thread, and
+    a queued signal runs its slot on the GUI thread."""
+
+    loaded = pyqtSignal(str, object)
+    failed = pyqtSignal(str, str)
+    busy = pyqtSignal(str)
+    engines = pyqtSignal(list)
 
 
 class StyleSwitcher(QObject):
@@ -48,17 +58,21 @@ class StyleSwitcher(QObject):
         self.session = session
         self.prefs = prefs
         self.engine_choice = engine_choice if engine_choice in CHOICES else "auto"
-        self.loader = EngineLoader(factory, probe=_available_engines, parent=self)
+        self.loader_signals = _LoaderSignals(self)
+        s = self.loader_signals
+        # Connected before the loader's thread starts: its first report (the probe) may come at once.
+        s.loaded.connect(self._loaded)
+        s.failed.connect(self._failed)
+        s.busy.connect(lambda key: self.busy.emit(f"Preparing {key} on {self.engine_choice}…"))
+        s.engines.connect(self.enginesFound.emit)
+        self.loader = EngineLoader(factory, probe=_available_engines, on_loaded=s.loaded.emit,
+                                   on_failed=s.failed.emit, on_busy=s.busy.emit, on_engines=s.engines.emit)
         self.wanted = 0  # the entry the person asked for (may still be loading)
         self.running = 0  # the entry whose engine is running now
         self.active_engine: Any = None
         self.auto_resolved: str | None = None  # the engine ``auto`` chose for the first style
         self._retried_auto: set[str] = set()
         self._prefetched = False
-        self.loader.loaded.connect(self._loaded)
-        self.loader.failed.connect(self._failed)
-        self.loader.busy.connect(lambda key: self.busy.emit(f"Preparing {key} on {self.engine_choice}…"))
-        self.loader.engines.connect(self.enginesFound.emit)
         menu.chosen.connect(self.choose)
 
     # -- the catalog ----------------------------------------------------------------

@@ -31,12 +31,12 @@ from PyQt6.QtWidgets import (
 
 from stylecam.app.frame_processor import FrameProcessor
 from stylecam.app.gui.controls import ControlBar
-from stylecam.app.gui.engine_loader import EngineFactory, default_factory
 from stylecam.app.gui.live import LiveSession
 from stylecam.app.gui.preferences import RESOLUTIONS, Preferences
 from stylecam.app.gui.style_menu import StyleMenu
 from stylecam.app.gui.switcher import StyleSwitcher
 from stylecam.app.gui.view import VideoView
+from stylecam.app.live.engine_loader import EngineFactory, default_factory
 from stylecam.app.live.mailbox import Result
 from stylecam.app.live.output import default_output_dir, output_name, write_png
 from stylecam.app.live.sources import FileSource, SourceError, list_cameras, make_source

@@ -6,6 +6,10 @@ The video must never stop for it: loads run in one background thread, the old st
 running meanwhile, and only the newest request is applied when it is ready. Loaded
 engines are kept, so going back to a style is instant; the other styles of the menu are
 loaded ahead of time (after any request a person made), so switching to them is too.
+
+Qt-free: results are reported through callbacks, on the loader thread (except a
+``request`` already cached, answered at once on the caller's); the window relays them
+as Qt signals (``stylecam.app.gui.switcher``), which arrive on the GUI thread.
 """
 
 from __future__ import annotations
@@ -15,8 +19,6 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from PyQt6.QtCore import QObject, pyqtSignal
 
 from stylecam.app.live.priority import lower_priority
 
@@ -29,19 +31,25 @@ def default_factory(path: Path, engine: str) -> Any:
     return open_engine(path, engine)
 
 
-class EngineLoader(QObject):
-    """``request(key, path, engine)``; ``loaded(key, engine)`` or ``failed(key, reason)``
-    follow on the GUI thread. ``key`` identifies the request (the style's name).
-    ``prefetch`` queues loads behind every request, for instant switching later."""
+class EngineLoader:
+    """``request(key, path, engine)``; ``on_loaded(key, engine)`` or ``on_failed(key, reason)``
+    follow. ``key`` identifies the request (the style's name). ``prefetch`` queues loads
+    behind every request, for instant switching later. ``on_busy(key)``: a load a person
+    waits for has started; ``on_engines(names)``: the engines that really work here
+    (probed once, in the loader thread)."""
 
-    loaded = pyqtSignal(str, object)
-    failed = pyqtSignal(str, str)
-    busy = pyqtSignal(str)  # a load a person waits for has started
-    engines = pyqtSignal(list)  # the engines that really work here (probed once, in this thread)
-
-    def __init__(self, factory: EngineFactory = default_factory, cache_size: int = 12,
-                 probe: Callable[[], list[str]] | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(
+        self,
+        factory: EngineFactory = default_factory,
+        cache_size: int = 12,
+        probe: Callable[[], list[str]] | None = None,
+        *,
+        on_loaded: Callable[[str, Any], None] = lambda key, engine: None,
+        on_failed: Callable[[str, str], None] = lambda key, reason: None,
+        on_busy: Callable[[str], None] = lambda key: None,
+        on_engines: Callable[[list[str]], None] = lambda names: None,
+    ) -> None:
+        self.on_loaded, self.on_failed, self.on_busy, self.on_engines = on_loaded, on_failed, on_busy, on_engines
         self.factory = factory
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
@@ -67,16 +75,16 @@ class EngineLoader(QObject):
             self._store((str(path), engine), eng)
 
     def request(self, key: str, path: Path, engine: str) -> bool:
-        """Load ahead of any prefetch; False when it was cached (``loaded`` already emitted)."""
+        """Load ahead of any prefetch; False when it was cached (``on_loaded`` already called)."""
         eng = self.cached(path, engine)
         if eng is not None:
-            self.loaded.emit(key, eng)
+            self.on_loaded(key, eng)
             return False
         with self._cond:
             self.pending += 1
             self._queue.appendleft((key, path, engine, True))
             self._cond.notify()
-        self.busy.emit(key)
+        self.on_busy(key)
         return True
 
     def prefetch(self, key: str, path: Path, engine: str) -> None:
@@ -108,15 +116,15 @@ class EngineLoader(QObject):
                 self._run_probe(probe)  # stdout/stderr and must not overlap an engine load
                 continue
             outcome = self._load(path, engine)
-            with self._cond:  # emitting under the lock: after shutdown() nothing is emitted
+            with self._cond:  # reporting under the lock: after shutdown() nothing is reported
                 if wanted:
                     self.pending -= 1  # before the signal, so the GUI sees the true count
                 if self._closed:
                     return
                 if isinstance(outcome, str):
-                    self.failed.emit(key, outcome)
+                    self.on_failed(key, outcome)
                 else:
-                    self.loaded.emit(key, outcome)
+                    self.on_loaded(key, outcome)
 
     def _run_probe(self, probe: Callable[[], list[str]]) -> None:
         try:
@@ -125,7 +133,7 @@ class EngineLoader(QObject):
             return
         with self._cond:
             if not self._closed:
-                self.engines.emit(found)
+                self.on_engines(found)
 
     def _load(self, path: Path, engine: str) -> Any:
         """The engine, or the reason it cannot be had (a string)."""
