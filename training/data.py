@@ -12,24 +12,25 @@ import cv2
 import numpy as np
 import torch
 
+from stylecam.errors import StylecamError
 from stylecam.media_types import IMAGE_SUFFIXES
 
 EXTENSIONS = frozenset(IMAGE_SUFFIXES)
 
 
-class DataError(Exception):
-    pass
+class DataError(StylecamError):
+    """The content photos (--data) cannot be used, and why."""
 
 
 def find_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.exists():
-        raise DataError(f"{folder}: no such folder (--data)")
+        raise DataError(folder, "no such folder (--data)")
     if not folder.is_dir():
-        raise DataError(f"{folder}: not a folder (--data wants a folder of photos)")
+        raise DataError(folder, "not a folder (--data wants a folder of photos)")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
     if not files:
-        raise DataError(f"{folder}: no images found (looked for {', '.join(sorted(EXTENSIONS))}, recursively)")
+        raise DataError(folder, f"no images found (looked for {', '.join(sorted(EXTENSIONS))}, recursively)")
     return files
 
 
@@ -85,7 +86,7 @@ class RandomCrops:
             if rgb is not None:
                 break
         else:
-            raise DataError("no readable images in the data folder")
+            raise DataError(None, "no readable images in the data folder")
         h, w = rgb.shape[:2]
         short = min(h, w)
         # Scale jitter: the crop covers between the whole short side and half of it.

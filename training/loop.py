@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from stylecam.errors import StylecamError
 from stylecam.models.errors import StyleError
 from stylecam.models.nets import checkpoint as ckpt
 from stylecam.models.nets.registry import create_model
@@ -58,8 +59,8 @@ class TrainOptions:
     extra_meta: dict[str, Any] = field(default_factory=dict)
 
 
-class TrainError(Exception):
-    pass
+class TrainError(StylecamError):
+    """A training run that cannot start or go on, and why."""
 
 
 def pick_device(wanted: str) -> torch.device:
@@ -72,7 +73,7 @@ def pick_device(wanted: str) -> torch.device:
         except Exception:
             pass
         if wanted == "cuda":
-            raise TrainError("--device cuda: no working CUDA device (torch.cuda cannot run a kernel)")
+            raise TrainError(None, "--device cuda: no working CUDA device (torch.cuda cannot run a kernel)")
     return torch.device("cpu")
 
 
@@ -115,7 +116,7 @@ class Trainer:
 
         style_rgb = read_rgb(opts.style_image)
         if style_rgb is None:
-            raise TrainError(f"{opts.style_image}: cannot read the style image (missing, empty or not an image)")
+            raise TrainError(opts.style_image, "cannot read the style image (missing, empty or not an image)")
 
         self.start_iteration = 0
         self.earlier_teacher: dict[str, Any] | None = None
@@ -126,7 +127,7 @@ class Trainer:
             loaded = ckpt.load(opts.resume)
             meta = loaded.meta
             if meta.get("arch") != self.recipe.arch:
-                raise TrainError(f"{opts.resume}: is a {meta.get('arch')!r} checkpoint, not {self.recipe.arch!r} (--arch)")
+                raise TrainError(opts.resume, f"is a {meta.get('arch')!r} checkpoint, not {self.recipe.arch!r} (--arch)")
             self.net = loaded.net
             self.start_iteration = int(meta.get("iteration", 0))
             self.history = list(meta.get("loss_history", []))
@@ -139,12 +140,12 @@ class Trainer:
                 try:
                     self.net, optimizer_state = grow_to(self.net, self.recipe.arch, opts.grow_blocks, optimizer_state)
                 except ValueError as e:
-                    raise TrainError(f"{opts.resume}: {e}") from None
+                    raise TrainError(opts.resume, f"{e}") from None
             # A student fine-tuned after distillation keeps the record of its teacher.
             self.earlier_teacher = meta.get("teacher")
         else:
             if opts.grow_blocks:
-                raise TrainError("--grow-blocks grows a trained net: it needs --resume")
+                raise TrainError(None, "--grow-blocks grows a trained net: it needs --resume")
             self.net = create_model(self.recipe.arch, **self.recipe.arch_config)
         self.net.to(self.device).train()
 
@@ -174,7 +175,7 @@ class Trainer:
                     style_feats = self.vgg(style)
                 self.style_features = {k: style_feats[k] for k in self.recipe.contextual_layers}
         elif self.teacher is None:
-            raise TrainError("content and style weights are both 0 and there is no --teacher: nothing to learn")
+            raise TrainError(None, "content and style weights are both 0 and there is no --teacher: nothing to learn")
 
         self.model = self.net
         if self.distributed:
@@ -189,14 +190,14 @@ class Trainer:
         """A trained style net whose outputs the student learns to reproduce ([H15])."""
         if path is None:
             if self.recipe.distill_weight > 0:
-                raise TrainError("--distill-weight needs --teacher CHECKPOINT")
+                raise TrainError(None, "--distill-weight needs --teacher CHECKPOINT")
             return None
         if self.recipe.distill_weight <= 0:
-            raise TrainError("--teacher needs a --distill-weight above 0")
+            raise TrainError(None, "--teacher needs a --distill-weight above 0")
         try:
             teacher = ckpt.load(path).net
         except StyleError as e:
-            raise TrainError(f"--teacher: {e}") from None
+            raise TrainError(None, f"--teacher: {e}") from None
         self.recipe.teacher = str(path)
         self.teacher_meta = ckpt.read_metadata(path)
         teacher.to(self.device).eval()
@@ -209,7 +210,7 @@ class Trainer:
             rgb = read_rgb(path)
             if rgb is not None:
                 return to_tensor(resize_long_side(rgb, 256))
-        raise DataError(f"{self.opts.data}: none of the images can be read")
+        raise DataError(self.opts.data, "none of the images can be read")
 
     def _load_optimizer(self, flat: dict[str, torch.Tensor]) -> None:
         params = list(self.net.parameters())
@@ -373,4 +374,4 @@ def train(opts: TrainOptions) -> Path:
     try:
         return Trainer(opts).run()
     except StyleError as e:
-        raise TrainError(str(e)) from None
+        raise TrainError(e.path, e.problem) from None

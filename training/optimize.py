@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 import torch
 
+from stylecam.errors import StylecamError
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor
 from stylecam.training.objective import PerceptualObjective
 from stylecam.training.recipe import PAPER
@@ -46,8 +47,8 @@ HISTORY_SIZE = 100
 NOISE_STD_255 = 1e-3
 
 
-class OptimizeError(Exception):
-    pass
+class OptimizeError(StylecamError):
+    """An optimisation that cannot run (input, output or options), and why."""
 
 
 @dataclass
@@ -74,7 +75,7 @@ def initial_image(init: str, content: torch.Tensor, seed: int = 0,
         noise = torch.randn(content.shape, generator=g) * NOISE_STD_255
         mean = torch.tensor(mean_rgb).view(1, 3, 1, 1)
         return ((mean + noise) / 255.0).clamp(0, 1).to(content.device)
-    raise OptimizeError(f"unknown --init {init!r} (use one of {', '.join(INITS)})")
+    raise OptimizeError(None, f"unknown --init {init!r} (use one of {', '.join(INITS)})")
 
 
 def optimize(objective: Callable[[torch.Tensor], torch.Tensor], init: torch.Tensor, iterations: int, *,
@@ -83,7 +84,7 @@ def optimize(objective: Callable[[torch.Tensor], torch.Tensor], init: torch.Tens
              ) -> OptimizeResult:
     """Projected L-BFGS ([J16] sec. 4.1): one L-BFGS iteration, then clip to [0, 1]."""
     if iterations < 0:
-        raise OptimizeError(f"iterations must be >= 0, got {iterations}")
+        raise OptimizeError(None, f"iterations must be >= 0, got {iterations}")
     image = init.detach().clone().clamp_(0, 1).contiguous().requires_grad_(True)
     opt = torch.optim.LBFGS([image], lr=1.0, max_iter=1, max_eval=max_eval, history_size=history_size,
                             tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe")
@@ -138,7 +139,7 @@ def write_image(path: Path, image: torch.Tensor) -> None:
     rgb = (image[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
     ok, data = cv2.imencode(path.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     if not ok:
-        raise OptimizeError(f"{path}: cannot encode image")
+        raise OptimizeError(path, "cannot encode image")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data.tobytes())
     tmp.replace(path)
@@ -153,18 +154,18 @@ def optimize_file(content: Path, style: Path, output: Path, iterations: int = 30
     """``stylecam optimize``: read, optimise, write ``output`` (and nothing else)."""
     output = Path(output)
     if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
-        raise OptimizeError(f"{output}: unsupported output type (use .png or .jpg)")
+        raise OptimizeError(output, "unsupported output type (use .png or .jpg)")
     if not output.parent.is_dir():
-        raise OptimizeError(f"{output}: the folder {output.parent} does not exist")
+        raise OptimizeError(output, f"the folder {output.parent} does not exist")
     if init not in INITS:
-        raise OptimizeError(f"unknown --init {init!r} (use one of {', '.join(INITS)})")
+        raise OptimizeError(None, f"unknown --init {init!r} (use one of {', '.join(INITS)})")
     if iterations < 1:
-        raise OptimizeError(f"--iterations must be at least 1, got {iterations}")
+        raise OptimizeError(None, f"--iterations must be at least 1, got {iterations}")
     images = []
     for path in (content, style):
         rgb = read_rgb(path) if Path(path).is_file() else None
         if rgb is None:
-            raise OptimizeError(f"{path}: cannot read (missing, empty or not an image)")
+            raise OptimizeError(path, "cannot read (missing, empty or not an image)")
         images.append(rgb)
     state, convention, _ = load_state(vgg_weights)
     vgg = VGG16Features(state, convention, sorted({content_layer, *PAPER.style_layers}))

