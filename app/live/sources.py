@@ -11,7 +11,6 @@ import glob
 import os
 import sys
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -62,11 +61,6 @@ class FileSource:
     def skipped(self) -> int:
         """Frames lost to damage so far, over all passes (``VideoReader.corrupt_frames``)."""
         return self._skipped_before + (self._reader.corrupt_frames if self._reader is not None else 0)
-
-    @property
-    def sar(self) -> Fraction:
-        """The sample aspect ratio of the frames delivered: always square (see the class)."""
-        return Fraction(1)
 
     def open(self) -> None:
         try:
