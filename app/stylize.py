@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -302,7 +303,17 @@ class VideoResult:
 
 def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf: int = 18,
                   preset: str = "superfast", progress: bool = True, queue_size: int = 6) -> VideoResult:
-    """Decode, stylize and encode one video with the three stages overlapped.
+    """Decode, stylize and encode one video with the three stages overlapped."""
+    return transform_video(source, output, processor, crf=crf, preset=preset, progress=progress,
+                           queue_size=queue_size)
+
+
+def transform_video(source: Path, output: Path, frame_fn: Callable[[np.ndarray], np.ndarray], *, scale: int = 1,
+                    crf: int = 18, preset: str = "superfast", progress: bool = True,
+                    queue_size: int = 6) -> VideoResult:
+    """Decode, transform (``frame_fn``: a frame in, a frame ``scale`` times larger out) and
+    encode one video, the three stages overlapped. ``stylecam stylize`` and ``stylecam
+    upscale`` both run here, so both keep the same rules.
 
     Audio packets travel through the same queues as frames, so they are muxed in
     their original order and copied unchanged.
@@ -317,8 +328,9 @@ def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf:
     with reader:
         info = reader.info
         try:
-            writer = VideoWriter(output, info.width, info.height, fps=info.fps, time_base=info.time_base,
-                                 audio_streams=reader.audio_streams, crf=crf, preset=preset, sar=info.sar)
+            writer = VideoWriter(output, info.width * scale, info.height * scale, fps=info.fps,
+                                 time_base=info.time_base, audio_streams=reader.audio_streams, crf=crf,
+                                 preset=preset, sar=info.sar)
         except VideoError as e:
             raise InputError(output, e.problem) from None
         with writer, tqdm(total=info.frame_count, unit="frame", desc=source.name, disable=not progress,
@@ -326,7 +338,7 @@ def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf:
 
             def transform(item: Any) -> Any:
                 if isinstance(item, DecodedFrame):
-                    return item, processor(item.image)
+                    return item, frame_fn(item.image)
                 return item
 
             def sink(item: Any) -> None:
@@ -343,7 +355,7 @@ def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf:
             if info.dropped else []
         if writer.padded:
             w, h = writer.encoded_size
-            notes.append(f"odd size {info.width}x{info.height} encoded as {w}x{h} (4:2:0 H.264 needs even sides; "
+            notes.append(f"odd size {info.width * scale}x{info.height * scale} encoded as {w}x{h} (4:2:0 H.264 needs even sides; "
                          "the last column/row is repeated)")
         return VideoResult(frames=writer.frames_written, corrupt=reader.corrupt_frames, truncated=reader.truncated,
                            expected=info.frame_count, seconds=time.perf_counter() - started, notes=tuple(notes))

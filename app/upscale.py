@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from stylecam.app.pipeline import run_pipeline
 from stylecam.app.stylize import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -37,8 +35,9 @@ from stylecam.app.stylize import (
     input_kind,
     plan_output,
     stylize_image,
+    transform_video,
 )
-from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter
+from stylecam.app.video import VideoError
 
 PROG = "stylecam upscale"
 DEFAULT_TILE = 384  # input pixels per tile side: a 320x240 or 640x480 frame runs whole
@@ -167,42 +166,8 @@ def open_upscaler_engine(path: Path, engine: str, full_net: bool, precision: str
 def upscale_video(source: Path, output: Path, upscaler: TiledUpscaler, *, crf: int = 18, preset: str = "superfast",
                   progress: bool = True, queue_size: int = 6) -> VideoResult:
     """Decode, upscale and encode one video, the three stages overlapped; audio copied."""
-    from tqdm import tqdm
-
-    started = time.perf_counter()
-    f = upscaler.factor
-    try:
-        reader = VideoReader(source)
-    except VideoError as e:
-        raise InputError(source, e.problem) from None
-    with reader:
-        info = reader.info
-        try:
-            writer = VideoWriter(output, info.width * f, info.height * f, fps=info.fps, time_base=info.time_base,
-                                 audio_streams=reader.audio_streams, crf=crf, preset=preset,
-                                 sar=getattr(info, "sar", None))
-        except VideoError as e:
-            raise InputError(output, e.problem) from None
-        with writer, tqdm(total=info.frame_count, unit="frame", desc=source.name, disable=not progress,
-                          dynamic_ncols=True, leave=True, mininterval=0.5) as bar:
-
-            def transform(item: Any) -> Any:
-                if isinstance(item, DecodedFrame):
-                    return item, upscaler(item.image)
-                return item
-
-            def sink(item: Any) -> None:
-                if isinstance(item, tuple):
-                    writer.write_frame(item[0], item[1])
-                    bar.update(1)
-                else:
-                    writer.mux_packet(item)
-
-            run_pipeline(reader.items(audio=True), transform, sink, queue_size=queue_size)
-            if writer.frames_written == 0:
-                raise InputError(source, "no decodable video frames (corrupt file?)")
-        return VideoResult(frames=writer.frames_written, corrupt=reader.corrupt_frames, truncated=reader.truncated,
-                           expected=info.frame_count, seconds=time.perf_counter() - started)
+    return transform_video(source, output, upscaler, scale=upscaler.factor, crf=crf, preset=preset,
+                           progress=progress, queue_size=queue_size)
 
 
 @dataclass(frozen=True)
