@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stylecam import atomic
 from stylecam.export import images
 from stylecam.export.verify import FrameDiff, check, compare, psnr
 from stylecam.models.errors import StyleError
@@ -214,7 +215,8 @@ def _torch_run(module: nn.Module, frame: np.ndarray) -> np.ndarray:
 
 
 def _atomic_target(out: Path) -> Path:
-    return out.with_name(f".{out.stem}.{os.getpid()}.tmp.onnx")
+    """Where an export is written until verified (``stylecam.atomic``'s one temporary-name scheme)."""
+    return atomic.temporary_sibling(out)
 
 
 def export_style(

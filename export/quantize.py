@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stylecam import atomic
 from stylecam.export import images
 from stylecam.export.verify import psnr
 from stylecam.models.errors import StyleError
@@ -76,7 +77,7 @@ def quantize_int8(
         preset=nncf.QuantizationPreset.PERFORMANCE,
     )
     xml = int8_ir_path(style)
-    tmp_xml = xml.with_name(f".{xml.stem}.{os.getpid()}.tmp.xml")
+    tmp_xml = atomic.temporary_sibling(xml)  # OpenVINO writes the weights beside it, as .bin
     tmp_bin = tmp_xml.with_suffix(".bin")
     try:
         ov.save_model(quantized, str(tmp_xml), compress_to_fp16=False)

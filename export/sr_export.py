@@ -31,6 +31,7 @@ from stylecam.export.onnx_export import (
     _export_graph,
     _ort_session,
     _set_metadata,
+    _torch_run,
     style_properties,
 )
 from stylecam.export.verify import check, compare
@@ -67,11 +68,6 @@ def _frames(real: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
     for name, img in real or [("gradient", images.gradient(300, 400))]:
         frames.append((f"{name} 90x120", images.fit(img, 90, 120)))
     return frames
-
-
-def _torch_run(module: nn.Module, frame: np.ndarray) -> np.ndarray:
-    with torch.inference_mode():
-        return module(torch.from_numpy(frame)).numpy()
 
 
 def upscaler_name(out: Path) -> str:

@@ -165,9 +165,7 @@ def run_train(args: argparse.Namespace) -> int:
     warning = cpu_cost_warning(args.arch, args.device, args.iterations, args.image_size, args.batch_size)
     if warning and not args.resume:
         print(f"stylecam train: warning: {warning}", file=sys.stderr, flush=True)
-    from stylecam.training.data import DataError
-    from stylecam.training.loop import TrainError, TrainOptions, train
-    from stylecam.training.vgg import VGGWeightsError
+    from stylecam.training.loop import TrainOptions, train
 
     opts = TrainOptions(
         style_image=args.style_image, data=args.data, name=args.name, out=args.out,
@@ -177,15 +175,9 @@ def run_train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every, log_every=args.log_every,
         command=shlex.join(["stylecam", *getattr(args, "argv", sys.argv[1:])]),
     )
-    try:
-        path = train(opts)
-    except (TrainError, DataError, VGGWeightsError) as e:
-        print(f"stylecam train: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    print(f"wrote {path}")
-    return 0
+    from stylecam.training.command import run_training
+
+    return run_training("stylecam train", train, opts)
 
 
 def run_optimize(args: argparse.Namespace) -> int:

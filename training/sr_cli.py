@@ -78,10 +78,8 @@ def recipe_from(args: argparse.Namespace) -> SRRecipe:
 
 
 def run_train_sr(args: argparse.Namespace) -> int:
-    from stylecam.training.data import DataError
-    from stylecam.training.loop import TrainError
+    from stylecam.training.command import run_training
     from stylecam.training.sr import SROptions, train_sr
-    from stylecam.training.vgg import VGGWeightsError
 
     recipe = recipe_from(args)
     opts = SROptions(data=args.data, name=args.name or f"sr_x{recipe.factor}", out=args.out, recipe=recipe,
@@ -89,12 +87,4 @@ def run_train_sr(args: argparse.Namespace) -> int:
                      vgg_weights=args.vgg_weights, preview_every=args.preview_every,
                      checkpoint_every=args.checkpoint_every, log_every=args.log_every,
                      command=shlex.join(["stylecam", *getattr(args, "argv", sys.argv[1:])]))
-    try:
-        path = train_sr(opts)
-    except (TrainError, DataError, VGGWeightsError) as e:
-        print(f"stylecam train-sr: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    print(f"wrote {path}")
-    return 0
+    return run_training("stylecam train-sr", train_sr, opts)
