@@ -8,11 +8,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 PY=${PYTHON:-python3}
 "$PY" -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install --disable-pip-version-check -q "$repo" 2>&1 | grep -v -i "warning: location" || true
+"$work/venv/bin/python" -m pip install --disable-pip-version-check -q "$repo" >"$work/pip.log" 2>&1 \
+  || { grep -v -i "warning: location" "$work/pip.log" >&2; echo "check_install: pip install . failed" >&2; exit 1; }
 cd "$work"  # away from the checkout, so nothing is imported from its folders
 bin="$work/venv/bin"
 "$bin/stylecam" --help >/dev/null
-"$bin/stylecam" styles | grep -q starry_night
+styles=$("$bin/stylecam" styles)  # captured: grep -q would close the pipe early (SIGPIPE under pipefail)
+grep -q starry_night <<<"$styles"
 "$bin/python" "$repo/scripts/make_demo_clip.py" demo.mp4 --seconds 1 >/dev/null
 "$bin/stylecam" stylize demo.mp4 --style starry_night -o out.mp4
 test -s out.mp4
