@@ -346,3 +346,20 @@ def default_sigint() -> None:
     starts it with SIGINT ignored, and children inherit that, so the signal the test sends
     would never arrive. The child gets the default action back, as in a terminal."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def stylize(toy_styles_dir: Path, capsys: pytest.CaptureFixture):
+    """Run ``stylecam stylize ARGS --styles-dir <toy styles>`` in-process; returns (exit code, stderr)
+    (tests/test_stylize.py, test_bad_inputs.py)."""
+
+    def run(*args: str | Path, engine: str = "cpu") -> tuple[int, str]:
+        argv = ["stylize", *map(str, args), "--styles-dir", str(toy_styles_dir)]
+        if engine:
+            argv += ["--engine", engine]
+        from stylecam.app.cli import main
+
+        code = main(argv)
+        return code, capsys.readouterr().err
+
+    return run

@@ -29,20 +29,6 @@ W, H = 64, 48  # coded size of the test clips (landscape)
 MARK = 12  # side of the white square in the coded picture's top-left corner
 
 
-@pytest.fixture
-def stylize(toy_styles_dir: Path, capsys: pytest.CaptureFixture):
-    """``stylecam stylize ARGS --styles-dir <toy styles> --engine cpu`` in-process: (code, stderr)."""
-
-    def run(*args: str | Path, engine: str | None = "cpu") -> tuple[int, str]:
-        argv = ["stylize", *map(str, args), "--styles-dir", str(toy_styles_dir)]
-        if engine:
-            argv += ["--engine", engine]
-        code = main(argv)
-        return code, capsys.readouterr().err
-
-    return run
-
-
 def one_line_each(err: str) -> None:
     """Every message is one line of ours: no traceback, no library's multi-line text."""
     assert "Traceback" not in err

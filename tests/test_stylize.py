@@ -19,20 +19,6 @@ from stylecam.app.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def stylize(toy_styles_dir: Path, capsys: pytest.CaptureFixture):
-    """Run ``stylecam stylize ARGS`` in-process; returns (exit code, stderr)."""
-
-    def run(*args: str | Path, engine: str = "cpu") -> tuple[int, str]:
-        argv = ["stylize", *map(str, args), "--styles-dir", str(toy_styles_dir)]
-        if engine:
-            argv += ["--engine", engine]
-        code = main(argv)
-        return code, capsys.readouterr().err
-
-    return run
-
-
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".tmp" in p.name or p.name.startswith("."))
 

@@ -38,12 +38,7 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image-size", type=int, default=PAPER.image_size, help="training crop size in pixels")
     p.add_argument("--batch-size", type=int, default=PAPER.batch_size, help="per process")
     p.add_argument("--style-size", type=int, default=PAPER.style_size, help="long side of the style image")
-    p.add_argument("--content-weight", type=float, default=PAPER.content_weight,
-                   help="weight of the feature (content) loss (Johnson's reference code)")
-    p.add_argument("--style-weight", type=float, default=PAPER.style_weight,
-                   help="weight of the Gram (style) loss (Johnson's reference code, rescaled to our Gram)")
-    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight,
-                   help="weight of total variation (paper: between 1e-6 and 1e-4, per style)")
+    add_weight_args(p)
     p.add_argument("--content-layer", default=PAPER.content_layer, help="relu2_2 (paper) or relu3_3")
     p.add_argument("--lr", type=float, default=PAPER.lr, help="Adam learning rate (paper: 1e-3)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -107,12 +102,7 @@ def add_optimize_parser(sub: argparse._SubParsersAction) -> None:
                    help="Gram distance: sum over entries (the paper's formula) or mean (the authors' code)")
     p.add_argument("--size", type=int, default=512, help="long side of the content image")
     p.add_argument("--style-size", type=int, default=PAPER.style_size)
-    p.add_argument("--content-weight", type=float, default=PAPER.content_weight,
-                   help="weight of the feature (content) loss (Johnson's reference code)")
-    p.add_argument("--style-weight", type=float, default=PAPER.style_weight,
-                   help="weight of the Gram (style) loss (Johnson's reference code, rescaled to our Gram)")
-    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight,
-                   help="weight of total variation (paper: between 1e-6 and 1e-4, per style)")
+    add_weight_args(p)
     p.add_argument("--vgg-weights", type=Path)
     p.set_defaults(func=run_optimize)
 
@@ -196,3 +186,13 @@ def run_optimize(args: argparse.Namespace) -> int:
     print(f"wrote {args.output} (loss {result.losses[0]:.4g} -> {result.losses[-1]:.4g} after "
           f"{result.iterations} iterations, {result.evaluations} evaluations, {result.seconds:.1f} s)")
     return 0
+
+
+def add_weight_args(p: argparse.ArgumentParser) -> None:
+    """The objective's three weights: ``train`` and ``optimize`` weigh the same objective."""
+    p.add_argument("--content-weight", type=float, default=PAPER.content_weight,
+                   help="weight of the feature (content) loss (Johnson's reference code)")
+    p.add_argument("--style-weight", type=float, default=PAPER.style_weight,
+                   help="weight of the Gram (style) loss (Johnson's reference code, rescaled to our Gram)")
+    p.add_argument("--tv-weight", type=float, default=PAPER.tv_weight,
+                   help="weight of total variation (paper: between 1e-6 and 1e-4, per style)")
