@@ -49,7 +49,7 @@ PHOTOMETRIC_ALPHA = 50.0
 FB_RELATIVE, FB_ABSOLUTE = 0.01, 0.5
 MB_RELATIVE, MB_ABSOLUTE = 0.01, 0.002
 # The default strength of `--stabilize` with no value, from bench/bench_temporal.py
-# (docs/readme/stabilize.md): at 0.85 the bundled styles' mean temporal error on slow pans
+# (docs/stabilize.md): at 0.85 the bundled styles' mean temporal error on slow pans
 # falls to 0.43-0.52 of per-frame; the style loss rises 1.5-3% for the styles whose texture
 # is steady, 18-19% for the two whose texture boils most (0.8 and 0.9 were also tried).
 DEFAULT_STRENGTH = 0.85

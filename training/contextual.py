@@ -37,7 +37,7 @@ instead of one; h = 0.1 approaches a hard nearest-neighbour match. Selectable ev
 Memory: the loss holds several N x M matrices per image (N, M = positions), 1 GiB each at
 relu2_2 of a 256 x 256 image (128^2 positions). Like [MC] (``max_sampling_1d_size = 65``)
 we keep at most 65 x 65 random positions per image, the same indices for both images; the
-measured cost is in docs/readme/contextual.md (bench/bench_contextual.py --memory).
+measured cost is in docs/contextual.md (bench/bench_contextual.py --memory).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def contextual_similarity(generated: torch.Tensor, target: torch.Tensor, *,
     # d~_ij / h = (1 - cos_ij) * s_i with s_i = 1 / (h (min_k d_ik + eps)), and a softmax
     # over j ignores the per-row constant s_i, so softmax_j(-d~_ij / h) = softmax_j(cos_ij s_i):
     # the same numbers with two passes over the N x M matrix instead of five (memory and
-    # time, docs/readme/contextual.md). The clamp keeps min + eps >= eps when rounding
+    # time, docs/contextual.md). The clamp keeps min + eps >= eps when rounding
     # pushes a cosine a hair above 1.
     nearest = (1.0 - cosine.max(dim=2, keepdim=True).values).clamp_min(0.0)
     inverse_scale = 1.0 / (band_width * (nearest + RELATIVE_EPS))

@@ -46,7 +46,7 @@ class Recipe:
     # Issue 15: weight of training/losses.temporal_loss (synthetic motion on stills, squared
     # error on 0-255). 0 = off, the paper's recipe. Calibrated on the bundled nano nets at
     # 160 px: 100 makes the term about half the content loss at first, a fifth after 300
-    # iterations (docs/readme/stabilize.md: it halved great_wave's flicker, at +27% style loss).
+    # iterations (docs/stabilize.md: it halved great_wave's flicker, at +27% style loss).
     temporal_weight: float = 0.0
     # [M18] Mechrez, Talmi & Zelnik-Manor 2018 (training/contextual.py): weight of the
     # contextual loss between the output's and the style image's VGG features, which asks
@@ -74,7 +74,7 @@ CPU_FAST = Recipe(arch="nano", image_size=256, batch_size=8, iterations=2000, co
                   style_weight=0.0, tv_weight=0.0, distill_weight=1.0)
 
 # Issue 13: weights chosen by looking at what Gatys' optimisation makes of held-out photos
-# (bench/bench_weights.py, docs/fig5_weights.png; docs/readme/fig5.md). Measured on the
+# (bench/bench_weights.py, docs/fig5_weights.png; docs/fig5.md). Measured on the
 # heron photo at 128 px, 30 projected-L-BFGS iterations from the photo, starry_night and
 # great_wave:
 #   * the shipped 1 / 1e-5 / 1e-5 ("sum") optimum is the photo with a faint tint and texture:
