@@ -234,7 +234,7 @@ def test_stylize_stabilize_keeps_frames_timestamps_and_audio(media_dir: Path, to
     assert audio_packets(out) == audio_packets(src)
     # a style that is already steady (a colour negative) stays close to itself. Not exact: the
     # clip's colours also drift 5 levels a frame, which the photometric confidence lets
-    # through as "the same content", so the blend lags a little (docs/readme/stabilize.md).
+    # through as "the same content", so the blend lags a little (docs/stabilize.md).
     with av.open(str(src)) as c1, av.open(str(out)) as c2:
         d = [np.abs((255 - f1.to_ndarray(format="bgr24").astype(int)) - f2.to_ndarray(format="bgr24")).mean()
              for f1, f2 in zip(c1.decode(video=0), c2.decode(video=0), strict=True)]
