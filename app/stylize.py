@@ -36,6 +36,7 @@ from stylecam.app.pipeline import run_pipeline
 from stylecam.app.safe_names import file_component, one_line, printable
 from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
+from stylecam.errors import StylecamError
 from stylecam.media_types import IMAGE_SUFFIXES, KEPT_CONTAINERS, VIDEO_SUFFIXES
 
 PROG = "stylecam stylize"
@@ -45,13 +46,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class InputError(Exception):
+class InputError(StylecamError):
     """One input (or output) file that cannot be processed, and why (one line)."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -35,17 +35,13 @@ import cv2
 import numpy as np
 
 from stylecam import atomic
+from stylecam.errors import StylecamError
 from stylecam.media_types import FALLBACK_SUFFIX as _FALLBACK_SUFFIX
 from stylecam.media_types import KEPT_CONTAINERS as _KEEP_CONTAINER
 
 
-class VideoError(Exception):
+class VideoError(StylecamError):
     """A video file that cannot be read or written, and why (one line)."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -425,7 +425,7 @@ class FlakyCamera:
 
         self.reads += 1
         if 5 <= self.reads < 8:
-            raise SourceLost("flaky camera stopped sending frames")
+            raise SourceLost(None, "flaky camera stopped sending frames")
         time.sleep(0.01)
         return np.zeros((48, 64, 3), np.uint8), self.reads / self.fps
 

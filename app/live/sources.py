@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader
+from stylecam.errors import StylecamError
 
 
-class SourceError(Exception):
+class SourceError(StylecamError):
     """A source that cannot be opened or read, said in one sentence."""
 
 
@@ -66,7 +67,7 @@ class FileSource:
         try:
             reader = VideoReader(self.path, low_latency=True, square_pixels=True)
         except VideoError as e:
-            raise SourceError(str(e)) from None
+            raise SourceError(e.path, e.problem) from None
         info = reader.info
         if info.fps and 1 <= float(info.fps) <= 240:  # a header rate outside this is damage
             self.fps = float(info.fps)
@@ -87,17 +88,17 @@ class FileSource:
                 self._restart()
                 continue
             except VideoError as e:
-                raise SourceError(str(e)) from None
+                raise SourceError(e.path, e.problem) from None
             t = frame.time if frame.time is not None else self._read_this_loop / self.fps
             self._last_time = t
             self._read_this_loop += 1
             return frame.image, self._loop * self.loop_length + t
-        raise SourceError(f"{self.path}: no video frame could be decoded")
+        raise SourceError(self.path, "no video frame could be decoded")
 
     def _restart(self) -> None:
         """Start the next loop from a fresh reader."""
         if self._read_this_loop == 0:
-            raise SourceError(f"{self.path}: no video frame could be decoded")
+            raise SourceError(self.path, "no video frame could be decoded")
         # The loop is as long as the header says, or ends one frame after the last frame.
         self.loop_length = max(self.loop_length, self._last_time + 1.0 / self.fps)
         self.close()
@@ -136,7 +137,7 @@ class CameraSource:
         cap = cv2.VideoCapture(self.index)
         if not cap.isOpened():
             cap.release()
-            raise SourceLost(f"camera {self.index} is not available")
+            raise SourceLost(None, f"camera {self.index} is not available")
         fps = cap.get(cv2.CAP_PROP_FPS)
         if 1 <= fps <= 240:
             self.fps = float(fps)
@@ -151,7 +152,7 @@ class CameraSource:
         ok, frame = self._cap.read()
         if not ok or frame is None:
             self.close()
-            raise SourceLost(f"camera {self.index} stopped sending frames")
+            raise SourceLost(None, f"camera {self.index} stopped sending frames")
         if frame.ndim == 2:
             frame = np.repeat(frame[:, :, None], 3, axis=2)
         elif frame.shape[2] == 4:
