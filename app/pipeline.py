@@ -90,6 +90,7 @@ def run_pipeline(
         stop.set()
 
     def read() -> None:
+        it = None
         try:
             it = iter(source)
             while not stop.is_set():
@@ -105,6 +106,16 @@ def run_pipeline(
             _put(inbox, _END, stop)
         except BaseException as e:
             fail(e)
+        finally:
+            # Finish a generator source here, in its own thread, while what it reads from is
+            # still open: left suspended, it would be finalised later (at exit, say), after the
+            # caller closed the file under it, and a demuxer freed twice crashes the process.
+            close = getattr(it, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except BaseException as e:  # noqa: BLE001 - reported like any stage's failure
+                    fail(e)
 
     def write() -> None:
         try:

@@ -337,7 +337,8 @@ def test_term_and_hup_leave_no_temporary_file(tmp_path: Path, toy_styles_dir: Pa
     src = marked_clip(tmp_path / "clip.mp4", frames=400, size=(320, 240))
     proc = subprocess.Popen([sys.executable, "-m", "stylecam", "stylize", str(src), "-s", "negative", "--styles-dir",
                              str(toy_styles_dir), "--engine", "cpu", "--preset", "slow"],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # a crash says where
     for _ in range(3000):  # until the temporary file exists: the signal lands mid-encode
         if any(".tmp" in p.name for p in tmp_path.iterdir()) or proc.poll() is not None:
             break
