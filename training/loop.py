@@ -296,7 +296,11 @@ class Trainer:
         with torch.no_grad():
             y = self.net(self.preview_source.to(self.device)).clamp(0, 1)
         self.net.train()
-        rgb = (y[0].permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+        return self.write_preview(y[0], iteration)
+
+    def write_preview(self, image: torch.Tensor, iteration: int) -> Path:
+        """``OUT/previews/NAME_ITERATION.png`` from a 3 x H x W RGB tensor in [0, 1]."""
+        rgb = (image.permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
         path = self.opts.out / "previews" / f"{self.opts.name}_{iteration:06d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))

@@ -18,8 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -240,12 +238,7 @@ class SRTrainer(Trainer):
             y = self.net(lr).clamp(0, 1)
         self.net.train()
         bicubic = F.interpolate(lr, size=hr.shape[-2:], mode="bicubic", align_corners=False).clamp(0, 1)
-        row = torch.cat([bicubic, y, hr], dim=3)[0]
-        rgb = (row.permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
-        path = self.opts.out / "previews" / f"{self.opts.name}_{iteration:06d}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        return path
+        return self.write_preview(torch.cat([bicubic, y, hr], dim=3)[0], iteration)
 
 
 def train_sr(opts: SROptions) -> Path:
