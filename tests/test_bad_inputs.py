@@ -19,11 +19,14 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import default_sigint, write_media_clip, write_toy_style
 
 from stylecam.app.cli import main
 from stylecam.app.live.sources import FileSource
 from stylecam.app.video import VideoReader, orientation_from_matrix
+
+from helpers.media import write_media_clip
+from helpers.signals import default_sigint
+from helpers.styles import write_toy_style
 
 W, H = 64, 48  # coded size of the test clips (landscape)
 MARK = 12  # side of the white square in the coded picture's top-left corner

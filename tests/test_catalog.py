@@ -6,11 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import write_toy_style
 
 from stylecam.app.cli import main
 from stylecam.models.errors import StyleError
 from stylecam.models.style.catalog import discover, resolve, user_styles_dir
+
+from helpers.styles import write_toy_style
 
 
 def write_foreign_onnx(path: Path) -> Path:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import export_test_photos
 
 from stylecam.export.verify import compare, psnr
 from stylecam.models.errors import EngineError, StyleError
@@ -21,6 +20,8 @@ from stylecam.models.runtime.engines import (
     available_engines,
     open_engine,
 )
+
+from helpers.styles import export_test_photos
 
 AVAILABLE = available_engines()
 

@@ -509,7 +509,7 @@ def test_recording_across_the_loop_seam_keeps_audio_in_step(gui_clip: Path, tmp_
 def test_recording_across_an_avi_loop_seam_keeps_every_frame_and_its_audio(tmp_path: Path) -> None:
     """Issue 12: recording across the end of a looping AVI re-sent the file's first audio
     packet, the MP4 muxer rejected it and the whole recording was lost."""
-    from conftest import write_media_clip
+    from helpers.media import write_media_clip
 
     src = write_media_clip(tmp_path / "live.avi", 160, 120, seconds=1.0, fps=FPS, codec="mjpeg")
     report = _record_from(src, tmp_path / "avi_seam.mp4", skip=20, frames=50)  # 0.67 s .. 2.33 s: two seams
@@ -571,7 +571,7 @@ def test_file_source_media_time_grows_across_loops(gui_clip: Path) -> None:
 def test_an_odd_sized_recording_is_padded_like_a_stylized_file(tmp_path: Path) -> None:
     """The batch writer's rule (one place): an odd side gains one repeated edge pixel, never
     loses a column; the recorder used to crop to even sides."""
-    from conftest import write_media_clip
+    from helpers.media import write_media_clip
 
     src = write_media_clip(tmp_path / "odd.mkv", 65, 47, seconds=0.5, fps=FPS, audio=False)
     report = _record_from(src, tmp_path / "odd.mp4", skip=0, frames=10)
@@ -749,9 +749,9 @@ def test_a_user_style_comes_after_the_bundled_ones(qtbot, make_window, tmp_path:
     """Issue 14, defect 13: a style in the user's folder took key 1 and shifted every bundled
     style by one. The bundled styles keep keys 1..N in a fixed order; user styles follow,
     then the ``--styles-dir`` ones."""
-    from conftest import write_toy_style
-
     from stylecam.models.style import catalog
+
+    from helpers.styles import write_toy_style
 
     bundled, user = tmp_path / "bundled", tmp_path / "user"
     bundled.mkdir()

@@ -16,7 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import write_media_clip
+
+from helpers.media import write_media_clip
 
 #: Folders below HOME that stylecam may write: its cache, config and data (platformdirs).
 ALLOWED = (".cache/stylecam", ".config/stylecam", ".local/share/stylecam")

@@ -12,11 +12,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import cv2
 import numpy as np
 import pytest
-from conftest import MEDIA_FRAMES, audio_packets, probe_video
 from test_gui import fresh_result, gui_prefs, make_window, wait_for_style  # noqa: F401  (the GUI fixtures)
 
 from stylecam.app.frame_processor import FrameProcessor
 from stylecam.app.stabilize import DEFAULT_STRENGTH, Stabilizer, occluded, warp
+
+from helpers.media import MEDIA_FRAMES, audio_packets, probe_video
 
 DATA = Path(__file__).resolve().parent / "data"
 

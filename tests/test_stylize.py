@@ -12,9 +12,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import MEDIA_FRAMES, audio_packets, default_sigint, probe_video, write_media_clip
 
 from stylecam.app.cli import main
+
+from helpers.media import MEDIA_FRAMES, audio_packets, probe_video, write_media_clip
+from helpers.signals import default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]
 

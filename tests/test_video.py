@@ -8,9 +8,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import MEDIA_FRAMES, audio_packets, probe_video
 
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix
+
+from helpers.media import MEDIA_FRAMES, audio_packets, probe_video
 
 
 def copy_through(src: Path, dst: Path, change=lambda img: img) -> VideoReader:
