@@ -70,3 +70,19 @@ def test_from_recipe_reads_the_recorded_weights_and_old_recipes_mean_sum():
         obj.terms(torch.rand(1, 3, 12, 12))
     x = torch.rand(1, 3, 12, 12)
     assert float(obj.terms(x, obj.target_of(x))["content"]) == 0.0
+
+
+def test_style_layer_weights_scale_single_layers() -> None:
+    """A per-layer factor multiplies exactly that layer's Gram distance (issue 13: relu4_3
+    needs ~1000x under "sum" to count), and the recipe's record reaches the objective."""
+    g = {"a": torch.rand(2, 4, 4), "b": torch.rand(2, 4, 4)}
+    t = {"a": torch.rand(1, 4, 4), "b": torch.rand(1, 4, 4)}
+    plain = {k: float(style_term({k: g[k]}, t)) for k in g}
+    weighted = float(style_term(g, t, "sum", {"b": 1000.0}))
+    assert weighted == pytest.approx(plain["a"] + 1000.0 * plain["b"], rel=1e-5)
+    assert float(style_term(g, t, "sum", {})) == pytest.approx(plain["a"] + plain["b"], rel=1e-5)
+    vgg = TinyVGG()
+    r = Recipe(style_layers=LAYERS, style_layer_weights={"relu2_2": 5.0})
+    obj = PerceptualObjective.from_recipe(vgg, None, torch.rand(1, 3, 10, 10), r)
+    plain_obj = PerceptualObjective.from_recipe(vgg, None, torch.rand(1, 3, 10, 10), Recipe(style_layers=LAYERS))
+    assert obj.style_layer_weights == {"relu2_2": 5.0} and plain_obj.style_layer_weights == {}

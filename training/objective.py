@@ -30,16 +30,20 @@ STYLE_REDUCTIONS = ("sum", "mean")
 
 
 def style_term(grams: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor],
-               reduction: str = "sum") -> torch.Tensor:
+               reduction: str = "sum", layer_weights: Mapping[str, float] | None = None) -> torch.Tensor:
     """Sum over layers of the Gram distance, batch-averaged; ``reduction`` as in the module
-    docstring. ``targets`` hold one 1 x C x C Gram per layer and broadcast over the batch."""
+    docstring. ``targets`` hold one 1 x C x C Gram per layer and broadcast over the batch.
+    ``layer_weights`` multiply single layers (missing: 1): under "sum" relu4_3's Gram
+    distance is ~1e-4 of relu2_2's, so without a factor the painting's larger shapes are
+    not in the objective at all (issue 13, docs/fig5.md)."""
     if reduction not in STYLE_REDUCTIONS:
         raise ValueError(f"style reduction must be one of {STYLE_REDUCTIONS}, got {reduction!r}")
     total = torch.zeros((), device=next(iter(grams.values())).device)
     for name, g in grams.items():
         d = (g - targets[name]).pow(2)
         per_image = d.sum(dim=(1, 2)) if reduction == "sum" else d.mean(dim=(1, 2))
-        total = total + per_image.mean()
+        w = 1.0 if layer_weights is None else float(layer_weights.get(name, 1.0))
+        total = total + w * per_image.mean()
     return total
 
 
@@ -55,7 +59,8 @@ class PerceptualObjective:
                  weights: tuple[float, float, float], content_layer: str = PAPER.content_layer,
                  style_layers: tuple[str, ...] = PAPER.style_layers, *, style_reduction: str = "sum",
                  style_grams: Mapping[str, torch.Tensor] | None = None,
-                 content_vgg: torch.nn.Module | None = None) -> None:
+                 content_vgg: torch.nn.Module | None = None,
+                 style_layer_weights: Mapping[str, float] | None = None) -> None:
         if style_reduction not in STYLE_REDUCTIONS:
             raise ValueError(f"style reduction must be one of {STYLE_REDUCTIONS}, got {style_reduction!r}")
         self.vgg = vgg
@@ -65,6 +70,7 @@ class PerceptualObjective:
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers)
         self.style_reduction = style_reduction
+        self.style_layer_weights = {k: float(v) for k, v in (style_layer_weights or {}).items()}
         if style_grams is None:
             if style is None:
                 raise ValueError("PerceptualObjective needs a style image or its Gram matrices")
@@ -82,7 +88,8 @@ class PerceptualObjective:
                    float(r.get("tv_weight", PAPER.tv_weight)))
         return cls(vgg, content, style, weights, r.get("content_layer", PAPER.content_layer),
                    tuple(r.get("style_layers", PAPER.style_layers)),
-                   style_reduction=r.get("style_reduction", PAPER.style_reduction), **kw)
+                   style_reduction=r.get("style_reduction", PAPER.style_reduction),
+                   style_layer_weights=r.get("style_layer_weights") or None, **kw)
 
     def grams_of(self, style: torch.Tensor) -> dict[str, torch.Tensor]:
         with torch.no_grad():
@@ -99,7 +106,7 @@ class PerceptualObjective:
         autocast itself); the losses are taken in fp32."""
         content = feature_loss(feats[self.content_layer].float(), target.float())
         style = style_term({k: gram(feats[k].float()) for k in self.style_layers}, self.style_grams,
-                           self.style_reduction)
+                           self.style_reduction, self.style_layer_weights)
         return {"content": content, "style": style}
 
     def terms(self, image: torch.Tensor, target: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
