@@ -94,6 +94,15 @@ class Preferences:
         self._set("split", bool(value))
 
     @property
+    def upscale(self) -> bool:
+        """The "Upscale ×4" toggle (low-resolution sources; app/gui/upscale_toggle.py)."""
+        return _bool(self._get("upscale", False))
+
+    @upscale.setter
+    def upscale(self, value: bool) -> None:
+        self._set("upscale", bool(value))
+
+    @property
     def geometry(self) -> QByteArray | None:
         value = self.store.value("geometry")
         return value if isinstance(value, QByteArray) else None

@@ -35,6 +35,7 @@ from stylecam.app.gui.live import LiveSession
 from stylecam.app.gui.preferences import RESOLUTIONS, Preferences
 from stylecam.app.gui.style_menu import StyleMenu
 from stylecam.app.gui.switcher import StyleSwitcher
+from stylecam.app.gui.upscale_toggle import UpscaleToggle
 from stylecam.app.gui.view import VideoView
 from stylecam.app.live.engine_loader import EngineFactory, default_factory
 from stylecam.app.live.mailbox import Result
@@ -51,6 +52,7 @@ Up / Down  strength +10% / -10%
 S  split view (drag the divider with the mouse)
 C  keep the original colours
 T  steady: less flicker (temporal stabilisation)
+U  upscale ×4 a low-resolution source (before the style)
 P  snapshot (PNG)
 R  start / stop recording (MP4)
 F11  full screen, Esc  leave it
@@ -190,7 +192,8 @@ class MainWindow(QMainWindow):
 
         style_menu = bar.addMenu("&Style")
         self.style_menu = StyleMenu(style_menu, self.controls.style_combo, self)
-        self.switcher = StyleSwitcher(self.style_menu, self.processor, self.session, self.prefs,
+        self.upscale = UpscaleToggle(self, self.processor, self.prefs)  # its stage runs before the style
+        self.switcher = StyleSwitcher(self.style_menu, self.upscale.processor, self.session, self.prefs,
                                       self._engine_factory, self._initial_engine, self)
         self.addAction(self.style_menu.next_action)
         self.addAction(self.style_menu.prev_action)
@@ -211,10 +214,11 @@ class MainWindow(QMainWindow):
         self.steady_action = self._action("S&teady (less flicker)", "T", checkable=True)
         self.steady_action.toggled.connect(self.controls.steady.setChecked)
         view_menu.addAction(self.steady_action)
+        view_menu.addAction(self.upscale.action)
         self.split_action.setIconText("Split")
         self.snapshot_action.setIconText("Snapshot")
         self.record_action.setIconText("Record")
-        self.controls.add_actions(self.split_action, self.snapshot_action, self.record_action)
+        self.controls.add_actions(self.split_action, self.snapshot_action, self.record_action, self.upscale.action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&Keys", self._show_keys)
 
@@ -454,7 +458,8 @@ class MainWindow(QMainWindow):
         """Wait for the helper threads (a style being opened, the camera probe) to finish
         after the window closed; False if one is still running after ``timeout`` s."""
         deadline = time.monotonic() + timeout
-        threads = [*self._threads, getattr(self.switcher.loader, "_thread", None)]
+        threads = [*self._threads, getattr(self.switcher.loader, "_thread", None),
+                   getattr(self.upscale.loader, "_thread", None)]
         for thread in threads:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(max(0.0, deadline - time.monotonic()))
@@ -606,6 +611,7 @@ class MainWindow(QMainWindow):
             if app is not None:
                 app.removeEventFilter(self)
             self.switcher.shutdown()
+            self.upscale.shutdown()
             self.session.shutdown()
             self.io_pool.shutdown(wait=True)
         super().closeEvent(event)
