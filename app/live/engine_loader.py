@@ -69,6 +69,12 @@ class EngineLoader:
                 self._cache.move_to_end((str(path), engine))
             return eng
 
+    def settled(self, path: Path, engine: str) -> bool:
+        """Loaded or failed: nothing is pending for this style on this engine (what waiting
+        for the background prefetches waits for)."""
+        with self._cond:
+            return (str(path), engine) in self._cache or (str(path), engine) in self._failures
+
     def remember(self, path: Path, engine: str, eng: Any) -> None:
         """Also file a loaded engine under another name (``auto`` resolved to ``openvino``)."""
         with self._cond:

@@ -57,17 +57,19 @@ class LatencyMeter:
         while len(self._values) > 1 and now - self._values[0][0] > self.window:
             self._values.popleft()
 
-    def _recent(self) -> list[float]:
+    def values(self) -> list[float]:
+        """The delays of the last ``window`` seconds (at least the newest one), oldest first:
+        what a benchmark takes percentiles of, over a window it sets to its measurement."""
         now = time.monotonic()
         recent = [v for t, v in self._values if now - t <= self.window]
         return recent or [v for _, v in list(self._values)[-1:]]
 
     def mean(self) -> float:
-        recent = self._recent()
+        recent = self.values()
         return sum(recent) / len(recent) if recent else 0.0
 
     def max(self) -> float:
-        return max(self._recent(), default=0.0)
+        return max(self.values(), default=0.0)
 
     def reset(self) -> None:
         self._values.clear()
