@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -64,13 +62,12 @@ def test_resize_round_trip_shape(photo: np.ndarray) -> None:
     assert effects.resize(small, 321, 257).shape == (257, 321, 3)
 
 
-def test_effects_are_vectorised() -> None:
-    """A 720p frame through every effect in well under a frame time: no pixel loops."""
+def test_effects_chain_on_a_720p_frame() -> None:
+    """Every effect in turn on a 720p frame keeps its shape and type (what each costs per
+    frame is measured by bench/bench_effects.py, not asserted here)."""
     rng = np.random.default_rng(0)
     a = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
     b = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
-    t = time.perf_counter()
     out = effects.blend(effects.preserve_colors(a, b), b, 0.7)
     out = effects.resize(effects.resize(out, 640, 360), 1280, 720)
-    assert time.perf_counter() - t < 0.5  # a Python loop over pixels would take minutes
     assert out.shape == a.shape and out.dtype == np.uint8
