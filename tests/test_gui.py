@@ -14,7 +14,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
+from PyQt6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QApplication
 
@@ -256,38 +256,6 @@ def test_close_during_recording_leaves_a_playable_file(qtbot, make_window, tmp_p
     assert info["frames"] >= 15 and info["size"] == (640, 480) and info["audio_streams"] == 1
 
 
-def test_event_loop_stays_responsive_while_video_plays(qtbot, make_window) -> None:
-    window = make_window(style="a_negative")
-    wait_for_style(qtbot, window, "a_negative")
-    window.record_action.setChecked(True)  # encoding too must stay off the GUI thread
-    lateness: list[float] = []
-    last = [time.monotonic()]
-
-    def tick() -> None:
-        now = time.monotonic()
-        lateness.append(now - last[0] - 0.010)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.timeout.connect(tick)
-    shown0, processed0 = window.session.shown.total, window.session.worker.processed.total
-    t0 = time.monotonic()
-    timer.start(10)
-    qtbot.wait(2500)
-    timer.stop()
-    seconds = time.monotonic() - t0
-    shown = (window.session.shown.total - shown0) / seconds
-    processed = (window.session.worker.processed.total - processed0) / seconds
-    latency_ms = window.session.latency.mean() * 1000
-    print(f"\n640x480 toy style on cpu: shown {shown:.1f} fps, processed {processed:.1f} fps, "
-          f"latency {latency_ms:.0f} ms, timer ticks {len(lateness)}, worst lateness {max(lateness) * 1000:.1f} ms")
-    assert len(lateness) > 100
-    assert max(lateness) < 0.100
-    assert shown > 10
-    window.record_action.setChecked(False)
-
-
 class SlowEngine:
     """Test double: a real engine that takes at least ``delay`` seconds per frame."""
 
@@ -301,21 +269,21 @@ class SlowEngine:
 
 
 def test_slow_inference_drops_frames_instead_of_queueing(qtbot, make_window) -> None:
+    """An engine slower than the source: a newer frame replaces one not yet taken, so frames
+    are dropped and none wait in a queue. Counts, not durations, so it holds however busy
+    the machine is; what this does to latency is measured by bench/bench_live_app.py."""
     delay = 0.2  # 5 frames/s against a 30 frames/s source
     window = make_window(style="a_negative", engine_factory=lambda path, eng: SlowEngine(open_engine(path, eng), delay))
     wait_for_style(qtbot, window, "a_negative")
     s = window.session
-    s.latency.reset()
-    captured0, processed0 = s.captured, s.worker.processed.total
-    qtbot.wait(2500)
-    captured, processed = s.captured - captured0, s.worker.processed.total - processed0
-    assert captured > 50
-    assert processed < captured / 3  # most frames never reach the net ...
-    assert s.frames.dropped > captured / 2  # ... because newer ones replaced them
-    # a queue would make latency grow by ~0.17 s per second; newest-frame-only keeps it
-    # at one inference plus at most one frame interval
-    assert s.latency.mean() < delay + 0.15
-    assert s.latency.max() < delay + 0.3
+    captured0, dropped0 = s.captured, s.frames.dropped
+    qtbot.waitUntil(lambda: s.captured - captured0 >= 40, timeout=30000)
+    processed, dropped = s.worker.processed.total, s.frames.dropped
+    captured = s.captured  # read last: it only grows
+    assert dropped - dropped0 > 0  # newer frames replaced ones the net never saw ...
+    # ... and nothing queues: every frame read was processed, dropped, or is one of the two
+    # in flight (the mailbox's one slot and the frame the net is on), plus one read meanwhile
+    assert 0 <= captured - processed - dropped <= 3
 
 
 def test_failing_engine_and_broken_file_are_reported_not_fatal(qtbot, make_window, tmp_path: Path) -> None:
