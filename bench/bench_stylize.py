@@ -6,9 +6,10 @@ the other. It runs the ``johnson`` net from ``--checkpoint``, or with random wei
 (speed only: random weights cost the same arithmetic, and the output is not looked at).
 Both are measured in the same run, on the same generated clips, so the ratio is fair.
 
-``stylecam stylize`` runs as a separate process per engine, exactly as a user runs it;
-"end to end" includes process start, style loading and engine choice, "steady" is the
-figure the command itself prints for the file (decode + stylize + encode).
+Each stylize run is a fresh process per engine that calls the library as ``stylecam stylize`` does;
+"end to end" includes process start, style loading and engine choice, "file" is the
+pipeline's own figure for the file (decode + stylize + encode: the ``VideoResult`` that
+``stylize_video`` returns, the same number the command prints).
 
     python bench/bench_stylize.py                       # random johnson net, both sizes
     python bench/bench_stylize.py --style mosaic_lite   # a bundled style vs the torch loop
@@ -20,7 +21,7 @@ Not a test: it takes minutes and prints a table.
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import subprocess
 import sys
 import tempfile
@@ -119,33 +120,64 @@ def torch_loop(clip: Path, out: Path, net, max_frames: int) -> tuple[int, float]
 # --------------------------------------------------------------------------- stylecam stylize
 
 
-_STEADY = re.compile(r"\((\d+) frames, ([\d.]+) frames/s\)")
-_ENGINE = re.compile(r"on engine (\S+) \((.*)\)")
+def stylize_in_process(clip: Path, out: Path, style: str, engine: str, styles_dirs: list[Path] | tuple = (),
+                       size: int | None = None, full_net: bool = False, stabilize: float = 0.0) -> dict:
+    """One video through the library, as ``stylecam stylize`` runs it (the same resolve,
+    engine choice, frame processor and three-stage pipeline), and the pipeline's own
+    figures (``VideoResult``): no message of the command is parsed."""
+    from stylecam.app.frame_processor import FrameProcessor
+    from stylecam.app.stylize import resolve_styles, stylize_video
+    from stylecam.models.runtime.engines import open_engine
+
+    bundle = resolve_styles([style], list(styles_dirs))[0]
+    eng = open_engine(bundle.path, engine, full_net=full_net)
+    try:
+        result = stylize_video(clip, out, FrameProcessor(eng, size=size, stabilize=stabilize), progress=False)
+    finally:
+        eng.close()
+    return {"frames": result.frames, "seconds": result.seconds,
+            "file_fps": result.frames / result.seconds if result.seconds > 0 else 0.0,
+            "engine": eng.name, "provider": eng.label}
 
 
-def run_stylize(clip: Path, out: Path, style: str, engine: str, styles_dir: Path | None,
-                size: int | None) -> dict:
-    cmd = [sys.executable, "-m", "stylecam", "stylize", str(clip), "--style", style, "--engine", engine, "-o", str(out)]
-    if styles_dir is not None:
-        cmd += ["--styles-dir", str(styles_dir)]
-    if size:
-        cmd += ["--size", str(size)]
+def run_stylize(clip: Path, out: Path, style: str, engine: str, styles_dirs: list[Path] | tuple = (),
+                size: int | None = None, full_net: bool = False, stabilize: float = 0.0,
+                timeout: float = 900) -> dict:
+    """:func:`stylize_in_process` in a fresh interpreter, as a user's command starts: the
+    library's figures, plus the wall clock of the whole process (start-up, imports, style
+    load and engine choice included). ``{"error": ...}`` when it fails."""
+    spec = {"clip": str(clip), "out": str(out), "style": style, "engine": engine,
+            "styles_dirs": [str(d) for d in styles_dirs], "size": size, "full_net": full_net, "stabilize": stabilize}
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    try:
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--stylize-worker", json.dumps(spec)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:g} s"}
     wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"error": last}
-    steady = _STEADY.search(proc.stderr)
-    eng = _ENGINE.search(proc.stderr)
-    frames = int(steady.group(1)) if steady else 0
-    return {
-        "frames": frames,
-        "e2e": frames / wall if wall else 0.0,
-        "steady": float(steady.group(2)) if steady else 0.0,
-        "engine": eng.group(1) if eng else engine,
-        "provider": eng.group(2) if eng else "?",
-    }
+    line = next((x for x in proc.stdout.splitlines() if x.startswith(_RESULT)), None)
+    if proc.returncode != 0 or line is None:
+        return {"error": ((proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1])[:200]}
+    r = json.loads(line[len(_RESULT):])
+    if "error" in r:
+        return r
+    return {**r, "wall": wall, "wall_fps": r["frames"] / wall if wall > 0 else 0.0}
+
+
+_RESULT = "STYLIZE-RESULT "
+
+
+def _stylize_worker(spec: dict) -> int:
+    from stylecam.errors import StylecamError
+
+    try:
+        r = stylize_in_process(Path(spec["clip"]), Path(spec["out"]), spec["style"], spec["engine"],
+                               [Path(d) for d in spec["styles_dirs"]], spec["size"], spec["full_net"],
+                               spec["stabilize"])
+    except StylecamError as e:  # the one-line message a user would get
+        r = {"error": str(e)}
+    print(_RESULT + json.dumps(r), flush=True)
+    return 0
 
 
 def export_random_style(checkpoint: Path | None, folder: Path) -> tuple[str, Path]:
@@ -165,6 +197,8 @@ def export_random_style(checkpoint: Path | None, folder: Path) -> tuple[str, Pat
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--stylize-worker"]:
+        return _stylize_worker(json.loads(sys.argv[2]))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1280x720,640x480", help="comma-separated WxH clips to generate")
     ap.add_argument("--seconds", type=float, default=2.0, help="clip length (25 frames/s)")
@@ -200,13 +234,14 @@ def main() -> int:
             rows.append((f"{w}x{h}", "torch eager loop", net_label, n, base, base, 1.0))
             for engine in engines:
                 for px in [None, args.size] if args.size else [None]:
-                    r = run_stylize(clip, tmp / f"out_{w}x{h}_{engine}.mp4", style, engine, styles_dir, px)
+                    r = run_stylize(clip, tmp / f"out_{w}x{h}_{engine}.mp4", style, engine,
+                                    [styles_dir] if styles_dir else [], px)
                     label = f"stylize --engine {engine}" + (f" --size {px}" if px else "")
                     if "error" in r:
                         rows.append((f"{w}x{h}", label, r["error"][:60], 0, 0.0, 0.0, 0.0))
                         continue
-                    rows.append((f"{w}x{h}", label, f"{r['engine']}: {r['provider']}", r["frames"], r["e2e"],
-                                 r["steady"], r["steady"] / base if base else 0.0))
+                    rows.append((f"{w}x{h}", label, f"{r['engine']}: {r['provider']}", r["frames"], r["wall_fps"],
+                                 r["file_fps"], r["file_fps"] / base if base else 0.0))
         print()
         print(f"{'clip':<10} {'pipeline':<40} {'engine / net':<44} {'frames':>6} {'fps e2e':>8} {'fps file':>8} {'x torch':>8}")
         for clip, label, what, n, e2e, steady, ratio in rows:

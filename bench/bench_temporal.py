@@ -43,9 +43,7 @@ import argparse
 import io
 import os
 import platform
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +58,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 PAINTINGS = ROOT.parent / "shared" / "data" / "paintings"
+
+from bench_stylize import run_stylize  # noqa: E402  (bench/ is the script's folder)
 
 from stylecam.app.frame_processor import FrameProcessor  # noqa: E402
 from stylecam.app.stabilize import DEFAULT_STRENGTH, Stabilizer, occluded, warp  # noqa: E402
@@ -448,18 +448,14 @@ def bench_end_to_end(styles: list[tuple[str, Path]], frames: Sequence[np.ndarray
         clip = Path(d) / "pan640.mp4"
         write_pan_video(clip, frames)
         for name, _ in styles:
-            for extra in ([], ["--stabilize", str(strength)]):
-                out = Path(d) / f"out_{name}_{len(extra)}.mp4"
-                cmd = [sys.executable, "-m", "stylecam", "stylize", str(clip), "--style", name, "-o", str(out), *extra]
-                r = subprocess.run(cmd, capture_output=True, text=True)
-                m = re.search(r"\((\d+) frames, ([\d.]+) frames/s\)", r.stderr)
-                if r.returncode != 0 or not m:
-                    lines.append(f"| {name} | {' '.join(extra) or '(per-frame)'} | failed: "
-                                 f"{r.stderr.strip().splitlines()[-1:] } | | |")
+            for steady in (0.0, strength):
+                label = f"--stabilize {steady:g}" if steady else "(per-frame)"
+                r = run_stylize(clip, Path(d) / f"out_{name}_{steady:g}.mp4", name, "auto", stabilize=steady)
+                if "error" in r:
+                    lines.append(f"| {name} | {label} | failed: {r['error']} | | |")
                     continue
-                fps = float(m.group(2))
-                lines.append(f"| {name} | {' '.join(extra) or '(per-frame)'} | {m.group(1)} | {fps:.1f} | "
-                             f"{'yes' if fps >= 30 else '**no**'} |")
+                fps = r["file_fps"]
+                lines.append(f"| {name} | {label} | {r['frames']} | {fps:.1f} | {'yes' if fps >= 30 else '**no**'} |")
     return "\n".join(lines)
 
 
