@@ -39,13 +39,14 @@ def test_nets_scale_every_size_exactly(arch: str, factor: int) -> None:
 
 
 def test_sr_has_log2_factor_learned_stages_and_the_paper_variant() -> None:
-    from stylecam.models.nets.sr import Up2
+    from stylecam.models.nets.layers import TransposedUpsample, UpsampleConv
 
     for factor, stages in ((4, 2), (8, 3)):
         net = create_model("sr", factor=factor)
-        assert sum(isinstance(m, Up2) for m in net.modules()) == stages
+        assert sum(isinstance(m, UpsampleConv) for m in net.modules()) == stages
     paper = create_model("sr", variant="paper")
-    assert all(m.mode == "transposed" for m in paper.modules() if isinstance(m, Up2))
+    assert sum(isinstance(m, TransposedUpsample) for m in paper.modules()) == 2
+    assert not any(isinstance(m, UpsampleConv) for m in paper.modules())
     assert paper.output == "tanh" and paper.skip == "none"
     with pytest.raises(ValueError):
         create_model("sr", factor=3)
@@ -163,6 +164,48 @@ def test_train_sr_contextual_loss_trains(tmp_path: Path) -> None:
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.net.parameters())
 
 
+def test_grid_loss_sees_a_phase_pattern_and_not_natural_error() -> None:
+    """A 4-px pattern of 1 level costs ~1 level^2; the same error scattered at random (no
+    preferred phase) costs ~0; an error on all phases alike (a brightness shift) costs 0."""
+    from stylecam.training.sr import grid_loss
+
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(2, 3, 64, 64, generator=g)
+    sign = torch.tensor([1.0, 1.0, -1.0, -1.0])
+    pattern = torch.outer(sign, sign).repeat(16, 16) / 255.0  # +-1 level, period 4 (flat over 2x2 phases)
+    assert float(grid_loss(target + pattern, target, 4)) == pytest.approx(1.0, rel=1e-3)
+    scattered = pattern.flatten()[torch.randperm(64 * 64, generator=g)].reshape(64, 64)
+    assert float(grid_loss(target + scattered, target, 4)) < 0.05
+    assert float(grid_loss(target + 3 / 255.0, target, 4)) == pytest.approx(0.0, abs=1e-6)
+    assert float(grid_loss(target + pattern, target, 2)) == pytest.approx(0.0, abs=1e-6)  # no 2-px pattern in it
+
+
+def test_train_sr_mixes_pixel_and_grid_terms_into_the_feature_loss(tmp_path: Path) -> None:
+    from stylecam.training.sr import SROptions, SRTrainer, TrainError
+    from stylecam.training.sr_recipe import SRRecipe
+
+    data = _photos(tmp_path / "photos", 2)
+
+    def total(**weights) -> tuple[dict, float]:
+        torch.manual_seed(0)
+        recipe = SRRecipe(arch="srfast", image_size=32, batch_size=1, iterations=1, **weights)
+        trainer = SRTrainer(SROptions(data=data, name="m", out=tmp_path / "o", recipe=recipe, progress=False))
+        with torch.no_grad():
+            for p in trainer.net.parameters():
+                p.add_(0.05 * torch.randn_like(p))  # away from bicubic, so every term is non-zero
+        terms = trainer.losses(trainer.crops.batch())
+        return terms, float(terms["total"].detach())
+
+    plain, t0 = total()
+    mixed, t1 = total(pixel_weight=1e6)
+    assert float(plain["pixel"]) == 0 and float(mixed["pixel"].detach()) > 0
+    assert t1 == pytest.approx(t0 + 1e6 * float(mixed["pixel"].detach()), rel=1e-4)
+    _, t2 = total(grid_weight=1e3)
+    assert t2 > t0
+    with pytest.raises(TrainError, match="pixel-weight"):
+        total(loss="pixel", pixel_weight=1.0)
+
+
 def test_train_sr_refuses_bad_settings(tmp_path: Path, capsys) -> None:
     from stylecam.app.cli import main
 
@@ -227,7 +270,7 @@ def test_engines_run_an_upscaler_unchanged(exported: dict) -> None:
     frame = np.random.default_rng(2).integers(0, 256, (40, 56, 3), dtype=np.uint8)
     full = open_engine(exported["sr"], "cpu", full_net=True)
     fast = open_engine(exported["sr"], "cpu")  # the CPU engines pick up up.cpu.onnx
-    assert not full.cpu_version and fast.cpu_version
+    assert not full.cpu_version and fast.cpu_version and fast.choice.reason == "cpu-version"
     assert full.run(frame).shape == fast.run(frame).shape == (160, 224, 3)
 
 
@@ -241,14 +284,15 @@ def test_catalog_keeps_upscalers_apart_from_styles(exported: dict, tmp_path: Pat
     assert styles == []  # an upscaler is never a style
     ups = [u for u in discover([folder], kind="upscaler") if u.source == "extra"]
     assert [(u.name, u.kind, u.factor) for u in ups] == [("up", "upscaler", 4)]
-    assert any("real-time CPU version (srfast)" in n for n in ups[0].notes)
+    assert ups[0].cpu_version_ok and ups[0].cpu_arch == "srfast"
     with pytest.raises(StyleError, match="is an upscaler, not a style"):
         resolve(exported["sr"])
     assert resolve(exported["sr"], kind="upscaler").factor == 4
     # a style is never an upscaler
+    from stylecam.models.style import files
     from stylecam.models.style.catalog import BUNDLED_DIR
 
-    style = next(p for p in sorted(BUNDLED_DIR.glob("*.onnx")) if ".cpu." not in p.name)
+    style = next(p for p in sorted(BUNDLED_DIR.glob("*.onnx")) if not files.is_sibling(p))
     shutil.copy(style, tmp_path / style.name)
     assert [u for u in discover([tmp_path], kind="upscaler") if u.source == "extra"] == []
     with pytest.raises(StyleError, match="is a style, not an upscaler"):
@@ -268,6 +312,7 @@ def test_stylecam_styles_lists_upscalers_apart(exported: dict, capsys) -> None:
 
 def test_fp16_variant_is_an_upscaler_too(exported: dict) -> None:
     from stylecam.models.style.catalog import discover
+    from stylecam.models.style.files import Variant
     from stylecam.models.style.format import read_style_metadata
 
     half = exported["sr"].with_name("up.fp16.onnx")
@@ -275,7 +320,7 @@ def test_fp16_variant_is_an_upscaler_too(exported: dict) -> None:
     assert meta["kind"] == "upscaler" and meta["precision"] == "fp16" and meta["factor"] == 4
     assert all(v > 35 for v in meta["verification"]["psnr_vs_fp32_db"].values())
     up = next(u for u in discover([exported["sr"].parent], kind="upscaler") if u.source == "extra")
-    assert "fp16 variant (GPU)" in up.notes
+    assert up.has(Variant.FP16) and up.choose("cuda").path == half
 
 
 def test_export_command_writes_an_upscaler(exported: dict, tmp_path: Path, capsys) -> None:

@@ -53,6 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--content-layer", default=d.content_layer, help="VGG16 layer of the feature/contextual loss")
     p.add_argument("--tv-weight", type=float, default=None,
                    help="total variation weight (default: 0 for pixel, 1e-6 otherwise)")
+    p.add_argument("--pixel-weight", type=float, default=d.pixel_weight,
+                   help="add this weight times the pixel (MSE) loss to --loss feature or contextual "
+                   "(not in the paper; holds down the sub-pixel net's 4-px grid; ~1e6-1e8 is useful)")
+    p.add_argument("--grid-weight", type=float, default=d.grid_weight,
+                   help="weight of the sub-pixel grid term (levels^2: variance over the f*f output phases of "
+                   "the mean error; not in the paper); for the srfast net")
     p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                    help="leave photos whose file name matches this glob out of training (repeatable), "
                    "e.g. to hold them out for evaluation; recorded in the checkpoint")
@@ -73,7 +79,8 @@ def recipe_from(args: argparse.Namespace) -> SRRecipe:
     arch_config = {"variant": "paper"} if args.variant == "paper" else {}
     return SRRecipe(factor=args.factor, arch=args.arch, loss=args.loss, image_size=args.image_size,
                     batch_size=args.batch_size, iterations=args.iterations, lr=args.lr, blur_sigma=args.blur_sigma,
-                    content_layer=args.content_layer, tv_weight=args.tv_weight, seed=args.seed,
+                    content_layer=args.content_layer, tv_weight=args.tv_weight,
+                    pixel_weight=args.pixel_weight, grid_weight=args.grid_weight, seed=args.seed,
                     exclude=tuple(args.exclude), init=str(args.init) if args.init else "", arch_config=arch_config)
 
 

@@ -36,6 +36,16 @@ class SRRecipe:
     # Mechrez et al. 2018 [M18]: band width h; our contextual module's default (0.5), see
     # training/contextual.py for why. Applied at content_layer, with its 65x65 position sampling.
     contextual_band_width: float = 0.5
+    # Not in [J16]: a pixel (MSE) term added to the feature or contextual loss. The
+    # sub-pixel net (srfast) trained on the feature loss alone grows a 4-px grid that
+    # relu2_2 does not penalise (docs/upscale.md); the pixel term holds it down and keeps
+    # PSNR near bicubic's. Scale: the feature loss (Caffe VGG features) is ~1e4-1e5 a
+    # patch, MSE on [0, 1] ~1e-3, so useful weights are ~1e6-1e8. 0 = the paper.
+    pixel_weight: float = 0.0
+    # Not in [J16]: weight of the sub-pixel grid term (``training.sr.grid_loss``, in levels^2:
+    # the variance over the f*f output phases of the mean error at each phase), which
+    # penalises exactly the f-px periodic pattern a sub-pixel output can make. 0 = off.
+    grid_weight: float = 0.0
     seed: int = 0
     exclude: tuple[str, ...] = ()                # file-name patterns held out of --data (evaluation photos)
     init: str = ""                               # a checkpoint whose weights start the run (fine-tuning)
