@@ -32,6 +32,3 @@ def media_kind(path: str | Path) -> str | None:
         return "video"
     return None
 
-
-def is_image(path: str | Path) -> bool:
-    return media_kind(path) == "image"

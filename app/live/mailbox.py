@@ -9,8 +9,7 @@ dropped on purpose (counted, so the status bar can show it).
 from __future__ import annotations
 
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -36,7 +35,6 @@ class Result:
 
     frame: Frame
     stylized: np.ndarray
-    processed_at: float = field(default_factory=time.monotonic)
     style: str = ""
 
 
@@ -65,10 +63,6 @@ class Mailbox(Generic[T]):
                 self._cond.wait(timeout)
             item, self._item = self._item, None
             return item
-
-    def peek_empty(self) -> bool:
-        with self._cond:
-            return self._item is None
 
     def clear(self) -> None:
         with self._cond:

@@ -51,17 +51,11 @@ class FileSource:
         self.fps = self.DEFAULT_FPS
         self.loop_length = 0.0  # seconds; known from the header or after the first pass
         self.has_audio = False
-        self._skipped_before = 0  # corrupt frames of the passes already finished
         self._reader: VideoReader | None = None
         self._frames: Iterator[DecodedFrame] | None = None
         self._loop = 0
         self._last_time = 0.0
         self._read_this_loop = 0
-
-    @property
-    def skipped(self) -> int:
-        """Frames lost to damage so far, over all passes (``VideoReader.corrupt_frames``)."""
-        return self._skipped_before + (self._reader.corrupt_frames if self._reader is not None else 0)
 
     def open(self) -> None:
         try:
@@ -108,7 +102,6 @@ class FileSource:
 
     def close(self) -> None:
         if self._reader is not None:
-            self._skipped_before += self._reader.corrupt_frames
             self._reader.close()
             self._reader = None
             self._frames = None
