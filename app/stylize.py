@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -38,6 +38,9 @@ from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter, output_suffix, temporary_sibling
 from stylecam.errors import StylecamError
 from stylecam.media_types import IMAGE_SUFFIXES, KEPT_CONTAINERS, VIDEO_SUFFIXES
+
+if TYPE_CHECKING:
+    from stylecam.models.style.bundle import StyleBundle
 
 PROG = "stylecam stylize"
 WRITABLE_VIDEO = tuple(KEPT_CONTAINERS)
@@ -53,7 +56,7 @@ class InputError(StylecamError):
 @dataclass(frozen=True)
 class Job:
     source: Path
-    style: Any  # stylecam.models.style.catalog.StyleInfo
+    style: StyleBundle
     output: Path
     kind: str  # "image" | "video"
 
@@ -215,7 +218,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def plan_jobs(sources: list[Path], kinds: dict[Path, str | None], styles: list[Any], out: Path | None,
+def plan_jobs(sources: list[Path], kinds: dict[Path, str | None], styles: list[StyleBundle], out: Path | None,
               overwrite: bool = False) -> tuple[list[Job], list[str]]:
     """Every job's output, decided before any work: the jobs, and the conflicts (one line
     each) that must stop the run. See the module docstring for the rules and why."""
@@ -254,8 +257,8 @@ def plan_jobs(sources: list[Path], kinds: dict[Path, str | None], styles: list[A
     return jobs, problems
 
 
-def resolve_styles(names: list[str], extra_dirs: list[Path]) -> list[Any]:
-    """StyleInfo for every name or style file; the catalog's ``StyleError`` says what is
+def resolve_styles(names: list[str], extra_dirs: list[Path]) -> list[StyleBundle]:
+    """The bundle of every name or style file; the catalog's ``StyleError`` says what is
     wrong (for an unknown name it lists the available ones)."""
     from stylecam.models.style.catalog import resolve
 
@@ -389,14 +392,14 @@ def _system_error_line(job: Job, e: BaseException) -> str:
     return f"{path}: {getattr(e, 'strerror', None) or type(e).__name__}"
 
 
-def _open_style(style: Any, engine: str, full_net: bool = False) -> Any:
+def _open_style(style: StyleBundle, engine: str, full_net: bool = False) -> Any:
     from stylecam.models.runtime.engines import open_engine
+    from stylecam.models.style.bundle import Reason
 
-    eng = open_engine(style.path, engine, full_net=full_net)
+    eng = open_engine(style, engine, full_net=full_net)
     print(f"{PROG}: style {printable(style.name, 80)!r} on engine {eng.name} ({eng.label})", file=sys.stderr, flush=True)
-    for note in getattr(eng, "notes", []):
-        if ".cpu." in note or "broken" in note:  # a broken CPU version must not pass unsaid
-            warning(f"{style.path}: {note}")
+    if eng.choice.reason in (Reason.CPU_VERSION_INVALID, Reason.CPU_VERSION_FAILED):
+        warning(f"{style.path}: {eng.choice.why}")  # a CPU version passed over must not pass unsaid
     return eng
 
 
@@ -472,7 +475,7 @@ def _run(args: argparse.Namespace) -> int:
     except StyleError as e:
         error(str(e))
         return EXIT_USAGE
-    unique: dict[Path, Any] = {}
+    unique: dict[Path, StyleBundle] = {}
     for style in styles:  # "-s a,a" or a name and its file: one style, run once
         unique.setdefault(style.path.resolve(), style)
     styles = list(unique.values())

@@ -21,7 +21,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -38,6 +38,9 @@ from stylecam.app.stylize import (
     transform_video,
 )
 from stylecam.app.video import VideoError
+
+if TYPE_CHECKING:
+    from stylecam.models.style.bundle import StyleBundle
 
 PROG = "stylecam upscale"
 DEFAULT_TILE = 384  # input pixels per tile side: a 320x240 or 640x480 frame runs whole
@@ -110,7 +113,7 @@ class TiledUpscaler:
 # --------------------------------------------------------------------------- choosing
 
 
-def find_upscaler(model: str | None, factor: int, extra_dirs: list[Path] = ()) -> Any:
+def find_upscaler(model: str | None, factor: int, extra_dirs: list[Path] = ()) -> StyleBundle:
     """The upscaler to use: ``model`` (a name or an .onnx file), else the first one of
     ``factor`` in the catalog (your folder, then the bundled ones). ``StyleError`` says why not."""
     from stylecam.models.errors import StyleError
@@ -131,7 +134,7 @@ def find_upscaler(model: str | None, factor: int, extra_dirs: list[Path] = ()) -
                            f"--factor {factor}` and put its .onnx in {user_upscalers_dir()}")
 
 
-def open_upscaler_engine(path: Path, engine: str, full_net: bool, precision: str) -> Any:
+def open_upscaler_engine(upscaler: StyleBundle | Path, engine: str, full_net: bool, precision: str) -> Any:
     """The engine for an upscaler.
 
     ``auto`` takes the first GPU engine that works, else OpenVINO, else ONNX Runtime CPU,
@@ -142,22 +145,23 @@ def open_upscaler_engine(path: Path, engine: str, full_net: bool, precision: str
     fp16 file, ``fp32`` = never fp16, ``fp16`` = insist on it.
     """
     from stylecam.models.errors import EngineError
-    from stylecam.models.runtime.engines import OrtEngine, available_engines, open_engine
-    from stylecam.models.style.format import read_style_metadata
+    from stylecam.models.runtime.engines import ENGINE_NAMES, available_engines, open_engine
+    from stylecam.models.style.bundle import StyleBundle
+    from stylecam.models.style.files import Variant
 
-    read_style_metadata(path)
-    fp16_file = path.with_name(path.stem + ".fp16.onnx")
+    if not isinstance(upscaler, StyleBundle):
+        upscaler = StyleBundle.open(upscaler)
+    path = upscaler.path
     if engine == "auto":
         usable = available_engines()
-        engine = next((e for e in ("tensorrt", "cuda", "openvino", "cpu") if e in usable), "cpu")
-    if precision == "fp16" and (engine != "cuda" or not fp16_file.is_file()):
-        raise EngineError(path, engine, f"half precision needs the cuda engine and {fp16_file.name} beside the "
-                                        "upscaler (`stylecam export --fp16`); CPU engines compute in fp32")
+        engine = next((e for e in ENGINE_NAMES if e in usable), "cpu")
+    if precision == "fp16" and (engine != "cuda" or not upscaler.has(Variant.FP16)):
+        half = upscaler.file(Variant.FP16).name if upscaler.is_base else "its fp16 file"
+        raise EngineError(path, engine, f"half precision needs the cuda engine and {half} beside the upscaler "
+                                        "(`stylecam export --fp16`); CPU engines compute in fp32")
     if precision == "fp32" and engine == "tensorrt":
         raise EngineError(path, engine, "TensorRT builds its plans in fp16; use --engine cuda for fp32")
-    if precision == "fp32" and engine == "cuda":
-        return OrtEngine(path, "cuda", fp16=False)
-    return open_engine(path, engine, full_net=full_net)
+    return open_engine(upscaler, engine, full_net=full_net, low_precision=precision != "fp32")
 
 
 # --------------------------------------------------------------------------- work
@@ -283,7 +287,7 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     try:
         info = find_upscaler(args.model, args.factor, args.upscalers_dir)
-        engine = open_upscaler_engine(info.path, args.engine, args.full_net, args.precision)
+        engine = open_upscaler_engine(info, args.engine, args.full_net, args.precision)
     except StyleError as e:
         _say("error", str(e))
         return EXIT_USAGE

@@ -38,7 +38,8 @@ def ms_per_frame(engine: object, frame: np.ndarray, runs: int) -> float:
 def main() -> int:
     from stylecam.export.images import fit, gradient, read_bgr
     from stylecam.export.verify import psnr
-    from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine, available_engines, int8_ir_path, open_engine
+    from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine, available_engines, open_engine
+    from stylecam.models.style.bundle import StyleBundle
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("style", type=Path)
@@ -47,14 +48,16 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
     src = read_bgr(args.image) if args.image else gradient(480, 640)
+    style = StyleBundle.open(args.style)
     engines: list[tuple[str, object]] = []
     for name in available_engines():
         if name == "openvino":
-            engines.append(("openvino f32", OpenVinoEngine(args.style, int8=False)))
-            if int8_ir_path(args.style).is_file():
-                engines.append(("openvino int8", OpenVinoEngine(args.style, int8=True)))
+            engines.append(("openvino f32", OpenVinoEngine(style.choose("openvino", full_net=True, low_precision=False))))
+            int8 = style.choose("openvino", full_net=True)
+            if int8.variant.precision == "int8":
+                engines.append(("openvino int8", OpenVinoEngine(int8)))
         else:
-            engines.append((name, open_engine(args.style, name)))
+            engines.append((name, open_engine(style, name, full_net=True)))  # every engine on the same net
     reference = OrtEngine(args.style, "cpu")
     print(f"style {args.style.name}; engines present: {', '.join(available_engines())}")
     print(f"{'engine':<16}{'provider':<28}{'size':>10}{'ms/frame':>10}{'fps':>8}{'PSNR dB':>9}")

@@ -44,7 +44,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from stylecam.models.runtime.engines import OrtEngine  # noqa: E402
-from stylecam.models.style.format import read_style_metadata  # noqa: E402
+from stylecam.models.style import files  # noqa: E402
+from stylecam.models.style.bundle import StyleBundle  # noqa: E402
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor  # noqa: E402
 from stylecam.training.objective import PerceptualObjective  # noqa: E402
 from stylecam.training.optimize import initial_image, optimize, write_image  # noqa: E402
@@ -84,15 +85,14 @@ def square(rgb: np.ndarray, size: int) -> np.ndarray:
 def shipped_styles(folder: Path, names: list[str] | None) -> list[dict[str, Any]]:
     out = []
     for full in sorted(folder.glob("*.onnx")):
-        if full.name.count(".") != 1:  # NAME.cpu.onnx, NAME.fp16.onnx are variants
+        if full.name.startswith(".") or files.is_sibling(full):  # NAME.cpu.onnx, NAME.fp16.onnx belong to NAME.onnx
             continue
-        meta = read_style_metadata(full)
-        if meta.get("kind", "style") != "style" or (names and meta["name"] not in names):
+        style = StyleBundle.open(full)
+        if style.kind != "style" or (names and style.name not in names):
             continue
-        cpu = full.with_name(full.stem + ".cpu.onnx")
-        out.append({"name": meta["name"], "full": full, "cpu": cpu if cpu.is_file() else None,
-                    "recipe": meta["recipe"], "arch": meta["arch"],
-                    "cpu_arch": read_style_metadata(cpu)["arch"] if cpu.is_file() else None})
+        cpu = style.choose("cpu")
+        out.append({"name": style.name, "full": full, "cpu": cpu.net if cpu.cpu_version else None,
+                    "recipe": style.recipe, "arch": style.arch, "cpu_arch": style.cpu_arch or None})
     if not out:
         sys.exit(f"{folder}: no shipped styles found" + (f" named {names}" if names else ""))
     return out

@@ -161,19 +161,6 @@ def pick_styles(args: argparse.Namespace) -> list[Any]:
     return infos[:1] if args.quick else infos
 
 
-def has_cpu_version(info: Any) -> bool:
-    from stylecam.models.runtime.engines import cpu_variant_path
-
-    return cpu_variant_path(info.path).is_file()
-
-
-def cpu_model(info: Any) -> Path:
-    """The file the CPU engines run for a style: its real-time CPU version where it has one."""
-    from stylecam.models.runtime.engines import cpu_variant_path
-
-    return cpu_variant_path(info.path) if has_cpu_version(info) else info.path
-
-
 # --------------------------------------------------------------------------- stylecam stylize
 
 
@@ -206,7 +193,7 @@ def section_stylize(args: argparse.Namespace, styles: list[Any], tmp: Path, engi
     auto: dict[str, dict] = {}
     for info in styles:
         runs = [(e, False) for e in ["auto", *forced]]
-        if has_cpu_version(info):  # the lever: the same style's full net on the same engines
+        if info.cpu_version_ok:  # the lever: the same style's full net on the same engines
             runs.append(("auto", True))
         for engine, full in runs:
             label = engine + (" --full-net" if full else "")
@@ -418,11 +405,11 @@ def heldout_frames(args: argparse.Namespace, h: int, w: int) -> list[tuple[str, 
 def stylize_all(args: argparse.Namespace, styles: list[Any], photos: list[tuple[str, np.ndarray]]) -> dict:
     """Per style, on every photo: the CPU version (the real-time net where the style has one)
     in fp32 (ONNX Runtime CPU) and int8 (OpenVINO IR), and the full net in fp32."""
-    from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine, int8_ir_path
+    from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine
 
     outs: dict[str, dict] = {}
     for info in styles:
-        model = cpu_model(info)
+        model = info.choose("cpu").net  # the style's real-time CPU version where it has one
         fp32 = OrtEngine(model, "cpu")
         o: dict[str, Any] = {"model": model, "fp32": [fp32.run(img) for _, img in photos], "int8": None,
                              "int8_note": "", "full": None}
@@ -431,11 +418,12 @@ def stylize_all(args: argparse.Namespace, styles: list[Any], photos: list[tuple[
             full = OrtEngine(info.path, "cpu")
             o["full"] = [full.run(img) for _, img in photos]
             full.close()
-        if not int8_ir_path(model).is_file():
-            o["int8_note"] = f"no int8 IR ({int8_ir_path(model).name})"
+        int8_choice = info.choose("openvino")
+        if int8_choice.variant.precision != "int8":
+            o["int8_note"] = f"no int8 IR beside {model.name}"
         else:
             try:
-                int8 = OpenVinoEngine(model, int8=True)
+                int8 = OpenVinoEngine(int8_choice)
                 o["int8"] = [int8.run(img) for _, img in photos]
                 int8.close()
             except Exception as e:
@@ -589,7 +577,7 @@ def section_gpu(args: argparse.Namespace, styles: list[Any], engines: list[str],
                 continue
             log(f"gpu {name} {w}x{h} ...")
             try:
-                eng = open_engine(info.path, name)
+                eng = open_engine(info, name)
                 for _ in range(5):
                     eng.run(frame)
                 times = []

@@ -31,6 +31,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from stylecam.models.style import files
+
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = Path("/work/shared/data/photos")
 HELD_OUT = ("skimage_*", "misc_*")
@@ -225,7 +227,7 @@ def run_speed(args: argparse.Namespace) -> None:
     from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine
 
     model = Path(args.model)
-    cpu = model.with_name(model.stem + ".cpu.onnx")
+    cpu = files.sibling(model, files.Variant.CPU)
     frame = cv2.resize(cv2.imread(str(held_out_photos()[0])), (320, 240))
     print("per-frame latency, 320x240 -> 1280x960 (best of N after a warm-up)\n")
     print("| net | engine | ms / frame |")
@@ -282,7 +284,7 @@ def main() -> int:
     q.add_argument("--pixel", default=str(ROOT / "runs" / "sr" / "export" / "sr_x4_pixel.onnx"))
     q.add_argument("--feature", default=str(UPSCALERS / "sr_x4.onnx"))
     q.add_argument("--pixel-cpu", default="")
-    q.add_argument("--cpu", default=str(UPSCALERS / "sr_x4.cpu.onnx"))
+    q.add_argument("--cpu", default=str(files.sibling(UPSCALERS / "sr_x4.onnx", files.Variant.CPU)))
     q.add_argument("--contextual", default="")
     q.add_argument("--grid", default=str(ROOT / "docs" / "sr_grid.png"), help="grid PNG (\"\" for none)")
     q.add_argument("--grid-photos", nargs="*", default=["skimage_astronaut", "misc_grace_hopper", "skimage_chelsea"])

@@ -31,6 +31,7 @@ from stylecam.export import images
 from stylecam.export.verify import FrameDiff, check, compare, psnr
 from stylecam.models.errors import StyleError
 from stylecam.models.nets.checkpoint import load as load_checkpoint
+from stylecam.models.style import files
 from stylecam.models.style import format as sf
 
 OPSET = 18  # the dynamo exporter's opset; the TorchScript fallback writes 17
@@ -219,6 +220,21 @@ def _atomic_target(out: Path) -> Path:
     return atomic.temporary_sibling(out)
 
 
+def output_path(checkpoint: Path, out: str | Path | None, fp16: bool = False) -> Path:
+    """Where an export goes (default: beside the checkpoint, ``.onnx``); ``StyleError`` for a
+    name that is not a style's file (``NAME.onnx``, or a sibling such as ``NAME.cpu.onnx``)
+    or, with ``fp16``, one that can have no fp16 file beside it."""
+    out = Path(out) if out is not None else checkpoint.with_suffix(files.STYLE_SUFFIX)
+    if out.suffix != files.STYLE_SUFFIX:
+        raise StyleError(out, "the output must be an .onnx file")
+    if fp16:
+        try:
+            files.form_of(out, "fp16")
+        except ValueError as e:
+            raise StyleError(out, f"no fp16 file can go beside it: {e}") from None
+    return out
+
+
 def export_style(
     checkpoint: str | Path,
     out: str | Path | None = None,
@@ -237,9 +253,7 @@ def export_style(
     Raises ``StyleError`` (``VerificationError`` for a mismatch); leaves no file behind then.
     """
     checkpoint = Path(checkpoint)
-    out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
-    if out.suffix != ".onnx":
-        raise StyleError(out, "the output must be an .onnx file")
+    out = output_path(checkpoint, out, fp16)
     ck = load_checkpoint(checkpoint)
     module = FrameModule(ck.net.eval()).eval()
     real = images.load_images(images_dir, max_real, long_side=640) if images_dir else []
@@ -277,10 +291,6 @@ def export_style(
     return result
 
 
-def fp16_path_for(style: Path) -> Path:
-    return style.with_name(style.stem + ".fp16.onnx")
-
-
 def _export_fp16(ck: Any, fp32: Path, real: list[tuple[str, np.ndarray]], preview: bytes, src_note: str,
                  report: Report) -> tuple[Path, list[tuple[str, float]]]:
     """fp16 compute inside the graph (for GPUs), uint8 I/O kept; drift reported as PSNR."""
@@ -288,7 +298,7 @@ def _export_fp16(ck: Any, fp32: Path, real: list[tuple[str, np.ndarray]], previe
 
     from export.fp16 import convert_to_fp16
 
-    out = fp16_path_for(fp32)
+    out = files.form_of(fp32, "fp16")  # output_path checked that it has one
     tmp = _atomic_target(out)
     try:
         onnx.save(convert_to_fp16(onnx.load(str(fp32))), str(tmp))

@@ -30,7 +30,7 @@ from stylecam import atomic
 from stylecam.export import images
 from stylecam.export.verify import psnr
 from stylecam.models.errors import StyleError
-from stylecam.models.runtime.engines import int8_ir_path
+from stylecam.models.style import files
 from stylecam.models.style.format import INPUT_NAME
 
 
@@ -65,6 +65,10 @@ def quantize_int8(
     import nncf
     import openvino as ov
 
+    try:
+        xml = files.form_of(style, "int8")
+    except ValueError as e:
+        raise StyleError(style, f"cannot be quantized: {e}") from None
     photos = images.load_images(calibration_dir, max_images, long_side=640)
     if not photos:
         raise StyleError(calibration_dir, "no decodable photos for int8 calibration")
@@ -76,13 +80,12 @@ def quantize_int8(
         subset_size=len(photos),
         preset=nncf.QuantizationPreset.PERFORMANCE,
     )
-    xml = int8_ir_path(style)
     tmp_xml = atomic.temporary_sibling(xml)  # OpenVINO writes the weights beside it, as .bin
-    tmp_bin = tmp_xml.with_suffix(".bin")
+    tmp_bin = files.ir_weights(tmp_xml)
     try:
         ov.save_model(quantized, str(tmp_xml), compress_to_fp16=False)
         # bin first: the engine looks for the .xml, so it never sees an xml without its weights
-        os.replace(tmp_bin, xml.with_suffix(".bin"))
+        os.replace(tmp_bin, files.ir_weights(xml))
         os.replace(tmp_xml, xml)
     finally:
         tmp_xml.unlink(missing_ok=True)

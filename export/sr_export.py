@@ -32,11 +32,13 @@ from stylecam.export.onnx_export import (
     _ort_session,
     _set_metadata,
     _torch_run,
+    output_path,
     style_properties,
 )
 from stylecam.export.verify import check, compare
 from stylecam.models.errors import StyleError
 from stylecam.models.nets.checkpoint import load as load_checkpoint
+from stylecam.models.style import files
 from stylecam.models.style import format as sf
 
 
@@ -70,16 +72,6 @@ def _frames(real: list[tuple[str, np.ndarray]]) -> list[tuple[str, np.ndarray]]:
     return frames
 
 
-def upscaler_name(out: Path) -> str:
-    """The catalog name an output path implies: ``sr_x4.cpu.onnx`` and ``sr_x4.onnx`` -> ``sr_x4``
-    (a CPU version must carry its upscaler's name, see ``catalog.check_cpu_version``)."""
-    name = out.name[: -len(".onnx")]
-    for variant in (".cpu", ".fp16"):
-        if name.endswith(variant):
-            return name[: -len(variant)]
-    return name
-
-
 def export_upscaler(checkpoint: str | Path, out: str | Path | None = None, *, images_dir: Path | None = None,
                     preview_image: Path | None = None, name: str | None = None, title: str | None = None,
                     fp16: bool = False, max_real: int = 2, report: Report = print) -> Path:
@@ -89,16 +81,14 @@ def export_upscaler(checkpoint: str | Path, out: str | Path | None = None, *, im
     ``fp16`` also writes ``<out>.fp16.onnx`` (fp16 compute, uint8 I/O, for the cuda engine,
     which picks it up unless told fp32) and reports its PSNR against the fp32 file."""
     checkpoint = Path(checkpoint)
-    out = Path(out) if out is not None else checkpoint.with_suffix(".onnx")
-    if out.suffix != ".onnx":
-        raise StyleError(out, "the output must be an .onnx file")
+    out = output_path(checkpoint, out, fp16)
     ck = load_checkpoint(checkpoint)
     meta: dict[str, Any] = dict(ck.meta)
     if meta.get("kind") != "upscaler":
         raise StyleError(checkpoint, "not an upscaler checkpoint (no kind 'upscaler' in its metadata)")
     factor = int(meta.get("factor") or ck.net.factor)
     trained_name = (meta.get("style") or {}).get("name", "")
-    final_name = name or upscaler_name(out)
+    final_name = name or files.style_name(out)  # a CPU version carries its upscaler's name (StyleBundle)
     meta["style"] = {"name": final_name, "title": title or f"{final_name} (x{factor} upscaler)"}
     meta["recipe"] = {**(meta.get("recipe") or {}), "checkpoint_name": trained_name}
     module = UpscaleFrameModule(ck.net.eval()).eval()
@@ -175,7 +165,7 @@ def _export_fp16(fp32: Path, props: dict[str, str], real: list[tuple[str, np.nda
     from stylecam.export.fp16 import convert_to_fp16
     from stylecam.export.verify import psnr
 
-    out = fp32.with_name(fp32.stem + ".fp16.onnx")
+    out = files.form_of(fp32, "fp16")  # output_path checked that it has one
     tmp = _atomic_target(out)
     try:
         onnx.save(_resize_in_fp32(convert_to_fp16(onnx.load(str(fp32)))), str(tmp))

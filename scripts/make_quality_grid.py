@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from make_readme_grid import label  # noqa: E402
 
-from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine, cpu_variant_path, int8_ir_path  # noqa: E402
+from stylecam.models.runtime.engines import OpenVinoEngine, OrtEngine  # noqa: E402
 from stylecam.models.style.catalog import discover  # noqa: E402
 
 JOHNSON = ROOT / "models" / "styles" / "checkpoints" / "johnson"
@@ -77,12 +77,12 @@ def main() -> None:
     photos = [tile(q, h, w) for q in args.photos]
     rows = []
     for style in (s for s in discover() if s.ok and s.source == "bundled"):
-        cpu = cpu_variant_path(style.path)
         runs = [(f"{style.name}: full net ({style.arch})", OrtEngine(style.path, "cpu").run)]
-        if cpu.is_file():
-            runs.append(("CPU version fp32", OrtEngine(cpu, "cpu").run))
-            if int8_ir_path(cpu).is_file():
-                runs.append(("CPU version int8", OpenVinoEngine(cpu, int8=True).run))
+        if style.cpu_version_ok:
+            runs.append(("CPU version fp32", OrtEngine(style.choose("cpu"), "cpu").run))
+            int8 = style.choose("openvino")
+            if int8.variant.precision == "int8":
+                runs.append(("CPU version int8", OpenVinoEngine(int8).run))
         john, john_label = johnson_runner(style.name, int(style.recipe.get("iteration") or 0))
         runs.append((john_label, john))
         for photo in photos:

@@ -9,7 +9,9 @@ import pytest
 
 from stylecam.app.cli import main
 from stylecam.models.errors import StyleError
+from stylecam.models.style.bundle import Reason
 from stylecam.models.style.catalog import discover, resolve, user_styles_dir
+from stylecam.models.style.files import Variant
 
 from helpers.styles import write_toy_style
 
@@ -52,7 +54,8 @@ def test_discover_lists_good_and_broken_files(styles_dir: Path) -> None:
     assert good.ok and good.name == "test_lite" and good.title == "Test Lite" and good.arch == "lite"
     assert good.preview_png and good.preview_png.startswith(b"\x89PNG")
     assert good.recipe["command"].startswith("stylecam train")
-    assert "OpenVINO int8" in good.notes and "fp16 variant (GPU)" in good.notes
+    assert good.has(Variant.INT8) and good.has(Variant.FP16) and not good.has(Variant.CPU)
+    assert good.choose("openvino").variant is Variant.INT8 and good.choose("cuda").variant is Variant.FP16
     assert "not an ONNX model" in found["x.onnx"].broken
     assert "not a stylecam style" in found["foreign.onnx"].broken
     assert "truncated" in found["truncated.onnx"].broken
@@ -108,14 +111,16 @@ def test_a_cpu_version_is_a_note_of_its_style_not_a_style(tmp_path: Path, export
     shutil.copy(exported_styles["lite"].path, first / "test_lite.cpu.onnx")  # its style is not beside it
     found = {s.path.name: s for s in discover([first, d]) if s.source == "extra"}
     assert set(found) == {"pair.onnx", "test_lite.cpu.onnx"}
-    assert "real-time CPU version (nano)" in found["pair.onnx"].notes
+    assert found["pair.onnx"].cpu_version_ok and found["pair.onnx"].cpu_arch == "nano"
+    assert found["pair.onnx"].choose("cpu").reason is Reason.CPU_VERSION
     # an orphan variant is listed as broken, and never shadows the style named inside it
     orphan = found["test_lite.cpu.onnx"]
     assert not orphan.ok and "test_lite.onnx" in orphan.broken and orphan.name == "test_lite.cpu"
     assert resolve("test_lite", [first, d]).path == d / "pair.onnx"
     (d / "pair.cpu.onnx").write_bytes(b"")
     pair = next(s for s in discover([d]) if s.path.name == "pair.onnx")
-    assert any(n.startswith("CPU version broken") for n in pair.notes)
+    assert pair.cpu_problem == "empty file" and pair.choose("cpu").reason is Reason.CPU_VERSION_INVALID
     shutil.copy(exported_styles["nano"].path, d / "pair.cpu.onnx")  # another style's CPU version
     pair = next(s for s in discover([d]) if s.path.name == "pair.onnx")
-    assert any(n.startswith("CPU version broken (not a CPU version of pair.onnx") for n in pair.notes)
+    assert pair.cpu_problem.startswith("not a CPU version of pair.onnx: its style name is 'test_nano'")
+    assert pair.choose("openvino").path == d / "pair.onnx"

@@ -20,8 +20,9 @@ from stylecam.models.runtime.engines import (
     available_engines,
     open_engine,
 )
+from stylecam.models.style.bundle import Reason, StyleBundle
 
-from helpers.styles import export_test_photos
+from helpers.styles import export_test_photos, write_toy_style
 
 AVAILABLE = available_engines()
 
@@ -140,12 +141,13 @@ def test_cpu_engines_run_the_real_time_cpu_version(engine: str, style_with_cpu_v
         pytest.skip("a GPU works here: auto runs the full net on it")
     frame = export_test_photos()[0][1]
     eng = open_engine(style_with_cpu_version, engine)
-    assert eng.cpu_version and eng.path.name == "pair.cpu.onnx"
+    assert eng.cpu_version and eng.path.name == "pair.cpu.onnx" and eng.choice.reason is Reason.CPU_VERSION
     assert eng.label.endswith("real-time CPU version")
     nano_ref = OrtEngine(style_with_cpu_version.with_name("pair.cpu.onnx"), "cpu").run(frame)
     assert psnr(nano_ref, eng.run(frame)) > 30  # the nano net's output, not lite's
     full = open_engine(style_with_cpu_version, engine, full_net=True)
     assert not full.cpu_version and full.path == style_with_cpu_version and full.label == full.provider
+    assert full.choice.reason is Reason.FULL_NET_ASKED
     lite_ref = OrtEngine(style_with_cpu_version, "cpu").run(frame)
     assert psnr(lite_ref, full.run(frame)) > 30
 
@@ -159,7 +161,8 @@ def test_a_cpu_version_of_another_style_is_refused(style_with_cpu_version: Path,
     assert e.value.path.name == "pair.cpu.onnx"
     if not {"tensorrt", "cuda"} & set(AVAILABLE):
         eng = open_engine(style_with_cpu_version)  # auto: the full net, with the reason noted
-        assert not eng.cpu_version and any("not a CPU version" in n for n in eng.notes)
+        assert not eng.cpu_version and eng.choice.reason is Reason.CPU_VERSION_INVALID
+        assert "not a CPU version" in eng.choice.why
 
 
 def test_a_broken_cpu_version_falls_back_to_the_full_net(style_with_cpu_version: Path) -> None:
@@ -168,7 +171,57 @@ def test_a_broken_cpu_version_falls_back_to_the_full_net(style_with_cpu_version:
         pytest.skip("a GPU works here: auto never looks at the CPU version")
     eng = open_engine(style_with_cpu_version)
     assert not eng.cpu_version and eng.path == style_with_cpu_version
-    assert any("pair.cpu.onnx" in n and "full net" in n for n in eng.notes)
+    assert eng.choice.reason is Reason.CPU_VERSION_INVALID and eng.choice.why in eng.notes
     with pytest.raises(StyleError, match="not an ONNX model") as e:  # forced: named, not hidden
         open_engine(style_with_cpu_version, "cpu")
+    assert e.value.path.name == "pair.cpu.onnx"
+
+
+def _float_style(path: Path, name: str) -> Path:
+    """A file with valid stylecam metadata whose graph takes float, not a uint8 frame: it
+    reads as a style, and no engine loads it."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from stylecam.models.style.format import FORMAT
+
+    x = helper.make_tensor_value_info("frame", TensorProto.FLOAT, ["h", "w", 3])
+    y = helper.make_tensor_value_info("stylized", TensorProto.FLOAT, ["h", "w", 3])
+    model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["frame"], ["stylized"])], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    for k, v in {"stylecam.format": FORMAT, "stylecam.name": name, "stylecam.arch": "float"}.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("engine", ["cpu", "openvino"])
+def test_an_engine_runs_what_the_bundle_chose(tmp_path: Path, engine: str) -> None:
+    if engine not in AVAILABLE:
+        pytest.skip(f"engine {engine!r} does not work on this machine")
+    write_toy_style(tmp_path / "pair.onnx", name="pair")
+    write_toy_style(tmp_path / "pair.cpu.onnx", name="pair")
+    bundle = StyleBundle.read(tmp_path / "pair.onnx")
+    eng = open_engine(bundle, engine)
+    assert eng.choice == bundle.choose(engine) and eng.model_path == eng.choice.path == tmp_path / "pair.cpu.onnx"
+    assert open_engine(tmp_path / "pair.onnx", engine).choice == eng.choice  # a path is opened as its bundle
+
+
+def test_auto_runs_the_full_net_when_the_cpu_version_loads_nowhere(tmp_path: Path) -> None:
+    if {"tensorrt", "cuda"} & set(AVAILABLE):
+        pytest.skip("a GPU works here: auto runs the full net on it")
+    write_toy_style(tmp_path / "pair.onnx", name="pair")
+    _float_style(tmp_path / "pair.cpu.onnx", "pair")
+    bundle = StyleBundle.read(tmp_path / "pair.onnx")
+    assert bundle.cpu_version_ok  # its metadata is fine; only loading it fails
+    eng = open_engine(bundle)
+    assert eng.choice.reason is Reason.CPU_VERSION_FAILED and eng.path == bundle.path and not eng.cpu_version
+    assert "pair.cpu.onnx runs on no CPU engine here" in eng.choice.why
+    from stylecam.app.live.style_choice import as_if_chosen
+
+    assert not as_if_chosen(bundle, eng)  # by name, the cpu engine would run (and refuse) the CPU version
+    with pytest.raises(StyleError, match="takes a uint8 frame") as e:  # forced: named, not hidden
+        open_engine(bundle, "cpu")
     assert e.value.path.name == "pair.cpu.onnx"

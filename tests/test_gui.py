@@ -576,6 +576,7 @@ def test_auto_full_net_fallback_is_not_filed_under_the_cpu_engine(tmp_path: Path
     import shutil
 
     from stylecam.app.live.style_choice import as_if_chosen
+    from stylecam.models.style.bundle import StyleBundle
 
     style = tmp_path / "pair.onnx"
     shutil.copy(exported_styles["lite"].path, style)
@@ -583,10 +584,10 @@ def test_auto_full_net_fallback_is_not_filed_under_the_cpu_engine(tmp_path: Path
     good = open_engine(style)
     if good.name in ("tensorrt", "cuda"):
         pytest.skip("a GPU works here: auto runs the full net on it by design")
-    assert good.cpu_version and as_if_chosen(style, good)
+    assert good.cpu_version and as_if_chosen(StyleBundle.read(style), good)
     (tmp_path / "pair.cpu.onnx").write_bytes(b"not onnx" * 8)
     fallback = open_engine(style)
-    assert not fallback.cpu_version and not as_if_chosen(style, fallback)
+    assert not fallback.cpu_version and not as_if_chosen(StyleBundle.read(style), fallback)
 
 
 # --------------------------------------------------------------------------- issue 14: errors stay, quitting is clean

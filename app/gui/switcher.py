@@ -176,7 +176,7 @@ class StyleSwitcher(QObject):
         index = self.menu.index_of(key)
         if engine is not None and self.engine_choice == "auto" and self.auto_resolved is None:
             self.auto_resolved = engine.name
-            if index and as_if_chosen(self.menu.styles[index - 1].path, engine):
+            if index and as_if_chosen(self.menu.styles[index - 1], engine):
                 self.loader.remember(self.menu.styles[index - 1].path, engine.name, engine)
         if index is None or index != self.wanted:
             return  # a prefetch, or a newer choice was made meanwhile; it stays cached

@@ -5,8 +5,9 @@ would open. Qt-free, so they are tested without a window."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TypeVar
+
+from stylecam.models.style.bundle import BACKENDS, Reason, StyleBundle
 
 S = TypeVar("S")
 
@@ -22,11 +23,14 @@ def menu_order(styles: Sequence[S]) -> list[S]:
     return sorted(styles, key=lambda s: MENU_RANK.get(getattr(s, "source", "extra"), len(MENU_RANK)))
 
 
-def as_if_chosen(path: Path, engine: Any) -> bool:
-    """Whether ``auto``'s engine is what choosing its engine by name would open. Not when
-    ``auto`` passed over a broken CPU version to run the full net on a CPU engine: chosen
-    by name, that engine would run (and report) the CPU version."""
-    from stylecam.models.style.catalog import cpu_variant_path
-
-    falls_back = engine.name in ("openvino", "cpu") and not getattr(engine, "cpu_version", False)
-    return not (falls_back and cpu_variant_path(path).is_file())
+def as_if_chosen(style: StyleBundle, engine: Any) -> bool:
+    """Whether ``auto``'s engine runs the net that choosing its engine by name would open.
+    Not when ``auto`` passed over a CPU version (broken, of another style, or loading on
+    no CPU engine) to run the full net: chosen by name, that engine would run (or refuse)
+    the CPU version."""
+    if engine.name not in BACKENDS:
+        return False
+    runs = getattr(engine, "choice", None)
+    net = style.path if runs is None else runs.net  # a wrapper that does not say: the full net
+    by_name = style.choose(engine.name)
+    return by_name.reason is not Reason.CPU_VERSION_INVALID and by_name.net == net

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from stylecam.models.style.bundle import FileChoice
+
 # Smallest frame side every exported net accepts (reflection padding of the 9x9 first
 # convolution needs more than 4 pixels; 16 keeps a margin and is never a useful frame).
 MIN_SIDE = 16
@@ -25,14 +27,17 @@ class Engine(ABC):
     name: str  # one of ENGINE_NAMES
     provider: str  # what it really got, e.g. "CPUExecutionProvider", "OpenVINO CPU int8"
     constraints: dict[str, Any]  # e.g. {"min_side": 16, "max_side": None, "dynamic_size": True}
-    path: Path  # the style file (or its .cpu.onnx real-time version) that this engine runs
+    choice: FileChoice  # which file of the style runs, and why (StyleBundle.choose)
+    path: Path  # the net that runs: the style file or its .cpu.onnx real-time version
+    model_path: Path  # the file loaded: ``path``, or its fp16 file or int8 IR
     notes: list[str]  # why faster engines were not chosen (filled by open_engine)
-    cpu_version: bool  # True when running the style's real-time CPU version
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, model: Path | FileChoice) -> None:
+        """``model``: a choice of a style's bundle, or a path (exactly that file runs)."""
+        self.choice = model if isinstance(model, FileChoice) else FileChoice.given(model)
+        self.path = self.choice.net
+        self.model_path = self.choice.path
         self.notes = []
-        self.cpu_version = path.name.endswith(".cpu.onnx")
         self.constraints = {"min_side": MIN_SIDE, "max_side": None, "dynamic_size": True}
         self._lock = threading.Lock()
 
@@ -57,6 +62,11 @@ class Engine(ABC):
     def close(self) -> None:
         """Release the session; the engine must not be used afterwards."""
         self.closed = True
+
+    @property
+    def cpu_version(self) -> bool:
+        """The style's real-time CPU version runs."""
+        return self.choice.cpu_version
 
     @property
     def label(self) -> str:

@@ -13,10 +13,10 @@ Engines, fastest first where they work:
   written by ``stylecam export --int8``) when it sits next to the style;
 - ``cpu``: ONNX Runtime on the CPU, always there, the reference for correctness.
 
-A style may carry a real-time CPU version of itself, ``<style>.cpu.onnx`` (a small net
-distilled from the style, written by ``stylecam export``): the CPU engines run it
-(with its own int8 IR) unless asked for the full net, and the GPU engines always run the
-full net.
+Which of a style's files an engine runs (the full net or the real-time CPU version
+``<style>.cpu.onnx``, an fp16 file, an int8 IR) is decided by ``StyleBundle.choose``
+(``stylecam.models.style.bundle``), never here: ``open_engine`` opens a bundle on a
+backend, and each engine keeps the ``FileChoice`` it runs (``Engine.choice``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,12 @@ import numpy as np
 
 from stylecam.models.errors import EngineError, StyleError
 from stylecam.models.runtime.engine import Engine
-from stylecam.models.style.catalog import check_cpu_version, cpu_variant_path
-from stylecam.models.style.format import INPUT_NAME, read_style_metadata
+from stylecam.models.style import files
+from stylecam.models.style.bundle import BACKENDS, FileChoice, Reason, StyleBundle
+from stylecam.models.style.files import Variant
+from stylecam.models.style.format import INPUT_NAME
 
-ENGINE_NAMES: tuple[str, ...] = ("tensorrt", "cuda", "openvino", "cpu")
+ENGINE_NAMES: tuple[str, ...] = BACKENDS
 CHOICES: tuple[str, ...] = ("auto", *ENGINE_NAMES)
 
 
@@ -58,15 +61,6 @@ _PROBE_ONNX = base64.b64decode(
     "CAgSDnN0eWxlY2FtLXByb2JlOj8KDAoBeBIBeSIEUmVsdRIFcHJvYmVaEwoBeBIOCgwIARIICgIIAQoCCARi"
     "EwoBeRIOCgwIARIICgIIAQoCCARCBAoAEBE="
 )
-
-
-def _cpu_model(style: Path, full_net: bool) -> Path:
-    """The file a CPU engine runs; a broken CPU version raises ``StyleError`` naming it."""
-    variant = cpu_variant_path(style)
-    if full_net or not variant.is_file():
-        return style
-    check_cpu_version(style, variant)
-    return variant
 
 
 # --------------------------------------------------------------------------- ONNX Runtime
@@ -155,18 +149,17 @@ def _provider_options(kind: str, path: Path) -> list[Any]:
 class OrtEngine(Engine):
     """ONNX Runtime on one provider; refuses to exist if it silently fell back to the CPU."""
 
-    def __init__(self, path: Path, kind: str, fp16: bool = True) -> None:
-        super().__init__(path)
+    def __init__(self, model: Path | FileChoice, kind: str) -> None:
+        """``model``: a style's choice for ``kind`` (an fp16 file for cuda halves GPU memory
+        traffic), or a path, which runs as it is."""
+        super().__init__(model)
         self.name = kind
+        path, model = self.path, self.model_path
         ort = _ort()
         wanted = _GPU_PROVIDERS.get(kind, "CPUExecutionProvider")
         if kind in _GPU_PROVIDERS:
             if wanted not in ort.get_available_providers():
                 raise EngineError(path, kind, f"this onnxruntime build has no {wanted}")
-        model = path
-        if kind == "cuda" and fp16:  # an fp16 variant next to the style halves GPU memory traffic
-            half = path.with_name(path.stem + ".fp16.onnx")
-            model = half if half.is_file() else path
         try:
             if kind in _GPU_PROVIDERS:
                 with _quiet_gpu_probe(ort):
@@ -182,7 +175,7 @@ class OrtEngine(Engine):
             raise EngineError(path, kind, f"{wanted} did not load (session got {', '.join(got)})")
         _check_frame_io(model, [(i.name, i.type) for i in self._session.get_inputs()],
                         [(o.name, o.type) for o in self._session.get_outputs()], "tensor(uint8)")
-        self.provider = wanted if model == path else f"{wanted} fp16"
+        self.provider = f"{wanted} fp16" if self.choice.variant.precision == "fp16" else wanted
         self._input = self._session.get_inputs()[0].name
 
     def _infer(self, frame: np.ndarray) -> np.ndarray:
@@ -224,9 +217,15 @@ def _check_frame_io(model: Path, inputs: list[tuple[str, Any]], outputs: list[tu
         raise StyleError(model, f"not a stylecam style: its output is {got}, a style gives a uint8 frame")
 
 
-def int8_ir_path(style: Path) -> Path:
-    """Where ``stylecam export --int8`` puts the calibrated OpenVINO IR of a style."""
-    return style.with_name(style.stem + ".int8.xml")
+def _openvino_file(path: Path, int8: bool | None) -> FileChoice:
+    """The file OpenVINO loads for a net given by path: its int8 IR (written by ``stylecam
+    export --int8``) when ``int8``, or when present and ``int8`` is None; else the net."""
+    found = files.parse(path)
+    ir = files.form_of(path, "int8") if found and found[1] in (Variant.FULL, Variant.CPU) else None
+    use = (ir is not None and files.present(ir)) if int8 is None else int8
+    if use and (ir is None or not files.present(ir)):
+        raise EngineError(path, "openvino", f"no int8 model {ir.name if ir else ''} next to the style".replace("  ", " "))
+    return FileChoice.given(ir if use and ir is not None else path)
 
 
 class OpenVinoEngine(Engine):
@@ -234,8 +233,11 @@ class OpenVinoEngine(Engine):
 
     name = "openvino"
 
-    def __init__(self, path: Path, int8: bool | None = None, precision: str = OPENVINO_PRECISION) -> None:
-        super().__init__(path)
+    def __init__(self, model: Path | FileChoice, int8: bool | None = None, precision: str = OPENVINO_PRECISION) -> None:
+        """``model``: a style's choice for ``openvino``, or a net's path, which runs as its
+        int8 IR when ``int8`` (None: when the IR is beside it) and as itself otherwise."""
+        super().__init__(model if isinstance(model, FileChoice) else _openvino_file(Path(model), int8))
+        path, model = self.path, self.model_path
         try:
             import openvino as ov
         except (ImportError, OSError) as e:
@@ -243,11 +245,7 @@ class OpenVinoEngine(Engine):
         core = ov.Core()
         if "CPU" not in core.available_devices:
             raise EngineError(path, "openvino", "OpenVINO sees no CPU device")
-        ir = int8_ir_path(path)
-        use_int8 = ir.is_file() and ir.with_suffix(".bin").is_file() if int8 is None else int8
-        model = ir if use_int8 else path
-        if use_int8 and not ir.is_file():
-            raise EngineError(path, "openvino", f"no int8 model {ir.name} next to the style")
+        use_int8 = self.choice.variant.precision == "int8"
         self._core = core
         self._config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": precision}
         try:
@@ -263,7 +261,6 @@ class OpenVinoEngine(Engine):
         self._request = self._compiled.create_infer_request()
         self._static: dict[tuple[int, ...], Any] = {}
         self.provider = f"OpenVINO CPU {'int8' if use_int8 else precision}"
-        self.model_path = model
 
     def _request_for(self, shape: tuple[int, ...]) -> Any:
         """An infer request compiled for exactly this frame size.
@@ -296,29 +293,32 @@ class OpenVinoEngine(Engine):
 # --------------------------------------------------------------------------- choosing
 
 
-def _open_tensorrt(path: Path) -> Engine:
+def _open_tensorrt(choice: FileChoice) -> Engine:
     """Native TensorRT plan engine when ``tensorrt`` imports, else ORT's TensorRT provider."""
     from stylecam.models.runtime.tensorrt_engine import TensorRTEngine, tensorrt_runtime_problem
 
     problem = tensorrt_runtime_problem()
     if problem is None:
-        return TensorRTEngine(path)
+        return TensorRTEngine(choice)
     try:
-        return OrtEngine(path, "tensorrt")
+        return OrtEngine(choice, "tensorrt")
     except EngineError as e:
-        raise EngineError(path, "tensorrt", f"{problem}; ONNX Runtime's TensorRT provider: {e.reason}") from None
+        raise EngineError(choice.path, "tensorrt", f"{problem}; ONNX Runtime's TensorRT provider: {e.reason}") from None
 
 
-def _open(path: Path, engine: str, full_net: bool = False) -> Engine:
+def _open(bundle: StyleBundle, engine: str, full_net: bool = False, low_precision: bool = True) -> Engine:
+    """``engine`` on the file the bundle chooses for it; a CPU version that the style has but
+    cannot use raises ``StyleError`` naming it (asked for by name, it is not passed over)."""
+    if engine not in ENGINE_NAMES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(CHOICES)}")
+    choice = bundle.choose(engine, full_net, low_precision=low_precision)
+    if choice.reason is Reason.CPU_VERSION_INVALID:
+        raise StyleError(bundle.file(Variant.CPU), bundle.cpu_problem or "not usable")
     if engine == "tensorrt":
-        return _open_tensorrt(path)
+        return _open_tensorrt(choice)
     if engine == "openvino":
-        return OpenVinoEngine(_cpu_model(path, full_net))
-    if engine == "cuda":
-        return OrtEngine(path, engine)
-    if engine == "cpu":
-        return OrtEngine(_cpu_model(path, full_net), engine)
-    raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(CHOICES)}")
+        return OpenVinoEngine(choice)
+    return OrtEngine(choice, engine)
 
 
 def _probe_frame(h: int = 240, w: int = 320) -> np.ndarray:
@@ -339,29 +339,33 @@ def _time_engine(eng: Engine, frame: np.ndarray, runs: int = 3) -> float:
     return best
 
 
-def open_engine(style_path: str | Path, engine: str = "auto", *, full_net: bool = False) -> Engine:
-    """Open a style on an engine; ``auto`` picks the fastest one that really works here.
+def open_engine(style: StyleBundle | str | Path, engine: str = "auto", *, full_net: bool = False,
+                low_precision: bool = True) -> Engine:
+    """Open a style (a bundle, or a style file's path) on an engine; ``auto`` picks the
+    fastest one that really works here.
 
     ``auto`` tries the GPU engines first (each must load *and* run a frame); without a
     working GPU it opens every CPU candidate (OpenVINO int8 if exported, OpenVINO,
     ONNX Runtime CPU), times each on a 640x480 frame (best of 5) and keeps the fastest.
-    CPU engines run the style's real-time CPU version (``<style>.cpu.onnx``) when it
-    exists, unless ``full_net``.
+    Which file each engine runs is the bundle's choice (``StyleBundle.choose``: the CPU
+    engines run the real-time CPU version unless ``full_net``; ``low_precision``: fp16 and
+    int8 files where present), kept in ``Engine.choice``.
     ``Engine.notes`` says what was passed over and why. A forced engine that cannot load
     raises ``EngineError`` saying why; a broken style file raises ``StyleError`` naming it.
     """
-    path = Path(style_path)
     if engine not in CHOICES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(CHOICES)}")
-    read_style_metadata(path)  # a clear error for a missing, broken or foreign file
+    bundle = style if isinstance(style, StyleBundle) else StyleBundle.open(style)
+    if bundle.broken is not None:  # a clear error for a missing, broken or foreign file
+        raise StyleError(bundle.path, bundle.broken)
     if engine != "auto":
-        return _open(path, engine, full_net)
+        return _open(bundle, engine, full_net, low_precision)
     notes: list[str] = []
     probe = _probe_frame()
     for gpu in ("tensorrt", "cuda"):
         eng = None
         try:
-            eng = _open(path, gpu)
+            eng = _open(bundle, gpu, low_precision=low_precision)
             eng.run(probe)
             eng.notes = notes
             return eng
@@ -374,17 +378,17 @@ def open_engine(style_path: str | Path, engine: str = "auto", *, full_net: bool 
     # CPU engines are timed on a 640x480 frame, the common webcam size: at smaller sizes
     # fixed overheads hide what int8 gains on real frames.
     probe = _probe_frame(480, 640)
-    try:
-        cpu_path = _cpu_model(path, full_net)
-    except StyleError as e:  # a broken CPU version: say so, and run the full net
-        notes.append(f"{cpu_variant_path(path).name}: {e.problem}; running the full net")
-        cpu_path = path
-    timed, last_error = _time_cpu_candidates(cpu_path, probe, notes)
-    if not timed and cpu_path != path:  # the CPU version loads nowhere: the full net still may
-        notes.append(f"{cpu_path.name} runs on no CPU engine here; running the full net")
-        timed, last_error = _time_cpu_candidates(path, probe, notes)
+    first = bundle.choose("cpu", full_net)
+    if first.reason is Reason.CPU_VERSION_INVALID:  # say so; the choice runs the full net
+        notes.append(first.why)
+    timed, last_error = _time_cpu_candidates(_cpu_choices(bundle, full_net, low_precision), probe, notes)
+    fell_back = None
+    if not timed and first.cpu_version:  # the CPU version loads nowhere: the full net still may
+        fell_back = f"{first.path.name} runs on no CPU engine here; running the full net"
+        notes.append(fell_back)
+        timed, last_error = _time_cpu_candidates(_cpu_choices(bundle, True, low_precision), probe, notes)
     if not timed:
-        raise last_error or StyleError(path, "no engine can run this style")
+        raise last_error or StyleError(bundle.path, "no engine can run this style")
     # Timing noise must not decide between engines within a few percent of each other (it
     # did: int8 one run, f32 the next). Candidates are in a fixed order of preference;
     # a later one wins only when it is clearly faster than every earlier one.
@@ -394,6 +398,8 @@ def open_engine(style_path: str | Path, engine: str = "auto", *, full_net: bool 
         notes.append(f"{eng.name} ({eng.provider}): slower, {t * 1000:.1f} ms vs {timed[0][0] * 1000:.1f} ms at 640x480")
         eng.close()
     best.notes = notes
+    if fell_back is not None:
+        best.choice = replace(best.choice, reason=Reason.CPU_VERSION_FAILED, why=fell_back)
     return best
 
 
@@ -413,22 +419,28 @@ def _prefer_stable(timed: list[tuple[float, Engine]]) -> list[tuple[float, Engin
     return [timed[best], *rest]
 
 
-def _time_cpu_candidates(model: Path, probe: np.ndarray,
+def _cpu_choices(bundle: StyleBundle, full_net: bool, low_precision: bool) -> list[tuple[str, FileChoice]]:
+    """What ``auto`` times on a CPU, as (engine, choice), in order of preference (see
+    _prefer_stable): OpenVINO f32 matches the reference closely and is fast; int8 (when the
+    style has its IR) trades accuracy for speed, so it must be clearly faster; then ONNX Runtime."""
+    f32 = bundle.choose("openvino", full_net, low_precision=False)
+    low = bundle.choose("openvino", full_net, low_precision=low_precision)
+    return [("openvino", f32), *([("openvino", low)] if low.path != f32.path else []),
+            ("cpu", bundle.choose("cpu", full_net))]
+
+
+def _time_cpu_candidates(choices: list[tuple[str, FileChoice]], probe: np.ndarray,
                          notes: list[str]) -> tuple[list[tuple[float, Engine]], StyleError | None]:
-    """Open ``model`` on every CPU engine (OpenVINO, OpenVINO int8 if exported, ONNX Runtime)
-    and time each on ``probe``; what fails to load is noted, with the last error kept."""
-    # In order of preference (see _prefer_stable): OpenVINO f32 matches the reference
-    # closely and is fast; int8 trades accuracy for speed, so it must be clearly faster.
-    candidates: list[tuple[str, Any]] = [("openvino", lambda: OpenVinoEngine(model, int8=False))]
-    if int8_ir_path(model).is_file():
-        candidates.append(("openvino int8", lambda: OpenVinoEngine(model, int8=True)))
-    candidates.append(("cpu", lambda: OrtEngine(model, "cpu")))
+    """Open every (engine, choice) and time each on ``probe``; what fails to load is noted,
+    with the last error kept."""
     opened: list[Engine] = []
     last_error: StyleError | None = None
-    for label, make in candidates:
+    for engine, choice in choices:
+        label = f"{engine} {choice.variant.precision}" if choice.variant.precision == "int8" else engine
+        model = choice.net
         eng = None
         try:
-            eng = make()
+            eng = OpenVinoEngine(choice) if engine == "openvino" else OrtEngine(choice, engine)
             eng.run(probe)  # the first run compiles kernels for the shape
             opened.append(eng)
         except StyleError as e:

@@ -21,6 +21,7 @@ from stylecam.models.runtime.tensorrt_plan import (
     import_tensorrt,
     query_gpu,
 )
+from stylecam.models.style.bundle import FileChoice
 from stylecam.models.style.format import INPUT_NAME, OUTPUT_NAME
 
 
@@ -56,8 +57,9 @@ def _check(result: Any) -> Any:
 class TensorRTEngine(Engine):
     name = "tensorrt"
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, model: Path | FileChoice) -> None:
+        super().__init__(model)
+        path = self.model_path
         try:
             trt = import_tensorrt()
             self._cuda = _cudart()

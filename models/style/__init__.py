@@ -1,1 +1,2 @@
-"""The style layer (torch-free): the style file format and the catalog that finds styles."""
+"""The style layer (torch-free): the style file format, the naming rules of a style's files,
+the style bundle (one style and its files: which file runs where) and the catalog."""

@@ -6,20 +6,20 @@ user's styles folder (``platformdirs.user_data_dir("stylecam")/styles``, "user")
 styles shipped in ``models/styles/`` ("bundled"). Only metadata is read (a wire-format
 walk, see ``stylecam.models.style.format``), so listing is instant and needs neither torch nor
 onnx. A broken or foreign file is listed with the reason and never hides the others.
-Variants written by ``stylecam export`` (``x.fp16.onnx``, ``x.int8.xml``, and the
-real-time CPU version ``x.cpu.onnx`` with its ``x.cpu.int8.xml``) belong to their style
-``x.onnx`` and are shown as its notes rather than as styles of their own.
+Each style is returned as a ``StyleBundle`` (``stylecam.models.style.bundle``): the siblings
+written by ``stylecam export`` (``x.fp16.onnx``, ``x.int8.xml``, the real-time CPU version
+``x.cpu.onnx``, ...; the names are ``stylecam.models.style.files``'s) belong to their style
+``x.onnx`` rather than being styles of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from stylecam.models.errors import StyleError
-from stylecam.models.style.format import read_style_metadata
+from stylecam.models.style import files
+from stylecam.models.style.bundle import StyleBundle
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "styles"
 # Upscalers (super-resolution nets, ``stylecam upscale``) are the same kind of file with
@@ -32,93 +32,6 @@ def user_styles_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("stylecam")) / "styles"
-
-
-@dataclass
-class StyleInfo:
-    name: str
-    title: str
-    arch: str
-    path: Path
-    source: str  # "bundled" | "user" | "extra"
-    preview_png: bytes | None = None
-    recipe: dict[str, Any] = field(default_factory=dict)
-    broken: str | None = None  # why the file cannot be used; None when it is fine
-    notes: list[str] = field(default_factory=list)  # engine-relevant: variants, precision
-    kind: str = "style"  # "style" | "upscaler" (stylecam.models.style.format.KINDS)
-    factor: int = 1  # an upscaler's scale factor
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None
-
-
-VARIANT_SUFFIXES = (".fp16.onnx", ".cpu.onnx")
-
-
-def _variant_base(path: Path) -> Path | None:
-    """The style file a variant belongs to (``x.cpu.onnx`` -> ``x.onnx``); None for a style."""
-    for v in VARIANT_SUFFIXES:
-        if path.name.endswith(v):
-            return path.with_name(path.name[: -len(v)] + ".onnx")
-    return None
-
-
-def _orphan(path: Path, base: Path, source: str) -> StyleInfo:
-    """A variant whose style is not beside it: listed as broken, never as a style of its own,
-    so that it cannot shadow (or stand in for) a style of the same name elsewhere."""
-    return StyleInfo(name=path.name[: -len(".onnx")], title="", arch="", path=path, source=source,
-                     broken=f"a variant of {base.name}, which is not in this folder; put it beside "
-                            f"{base.name}, or pass the file itself to run it")
-
-
-def cpu_variant_path(style: Path) -> Path:
-    """Where a style's real-time CPU version sits: ``<style>.cpu.onnx``."""
-    return style.with_name(style.stem + ".cpu.onnx")
-
-
-def check_cpu_version(style: Path, variant: Path) -> dict[str, Any]:
-    """The CPU version's metadata; ``StyleError`` unless it reads and was trained for the
-    same style.
-
-    A CPU version is picked by file name alone, so a copied or renamed file could quietly
-    paint another painting under this style's name: the name and the painting in the two
-    files' recipes must agree.
-    """
-    main, cpu = read_style_metadata(style), read_style_metadata(variant)
-    for what, a, b in (("style name", main["name"], cpu["name"]),
-                       ("painting", main["recipe"].get("style_image"), cpu["recipe"].get("style_image"))):
-        if a != b:
-            raise StyleError(variant, f"not a CPU version of {style.name}: its {what} is {b!r}, not {a!r}")
-    return cpu
-
-
-def read_style(path: Path, source: str) -> StyleInfo:
-    """A ``StyleInfo`` for one file; a broken file gives ``broken`` set instead of an error."""
-    try:
-        meta = read_style_metadata(path)
-    except StyleError as e:
-        return StyleInfo(name=path.stem, title="", arch="", path=path, source=source, broken=e.problem)
-    notes = []
-    if meta["precision"] != "fp32":
-        notes.append(meta["precision"])
-    if path.with_name(path.stem + ".int8.xml").is_file():
-        notes.append("OpenVINO int8")
-    if path.with_name(path.stem + ".fp16.onnx").is_file():
-        notes.append("fp16 variant (GPU)")
-    cpu = cpu_variant_path(path)
-    if cpu.is_file():
-        try:
-            cpu_arch = check_cpu_version(path, cpu)["arch"]
-            int8 = " + int8" if cpu.with_name(cpu.stem + ".int8.xml").is_file() else ""
-            notes.append(f"real-time CPU version ({cpu_arch}{int8})")
-        except StyleError as e:
-            notes.append(f"CPU version broken ({e.problem})")
-    return StyleInfo(
-        name=meta["name"], title=meta["title"], arch=meta["arch"], path=path, source=source,
-        preview_png=meta["preview_png"], recipe=meta["recipe"], notes=notes, kind=meta["kind"],
-        factor=meta["factor"],
-    )
 
 
 def user_upscalers_dir() -> Path:
@@ -134,34 +47,35 @@ def _folders(extra_dirs: Iterable[str | Path], kind: str = "style") -> list[tupl
     return [*((Path(d), "extra") for d in extra_dirs), (user_styles_dir(), "user"), (BUNDLED_DIR, "bundled")]
 
 
-def discover(extra_dirs: Iterable[str | Path] = (), kind: str = "style") -> list[StyleInfo]:
+def discover(extra_dirs: Iterable[str | Path] = (), kind: str = "style") -> list[StyleBundle]:
     """Every style file in precedence order (extra, user, bundled), broken ones included."""
-    found: list[StyleInfo] = []
+    found: list[StyleBundle] = []
     seen: set[Path] = set()
     for folder, source in _folders(extra_dirs, kind):
         if not folder.is_dir():
             continue
         try:
-            files = sorted(p for p in folder.iterdir() if p.suffix == ".onnx" and not p.name.startswith("."))
+            entries = sorted(p for p in folder.iterdir()
+                             if p.suffix == files.STYLE_SUFFIX and not p.name.startswith("."))
         except OSError:
             continue
-        for path in files:
+        for path in entries:
             real = path.resolve()
             if real in seen:
                 continue
             seen.add(real)
-            base = _variant_base(path)
-            if base is None:
-                info = read_style(path, source)
+            base = files.base_of(path)
+            if base == path:
+                info = StyleBundle.read(path, source)
                 if info.ok and info.kind != kind:
                     continue  # an upscaler among styles (or the reverse) is not this list's business
                 found.append(info)
-            elif not base.is_file():
-                found.append(_orphan(path, base, source))
+            elif base is not None and not base.is_file():
+                found.append(StyleBundle.orphan(path, source))
     return found
 
 
-def resolve(name_or_path: str | Path, extra_dirs: Iterable[str | Path] = (), kind: str = "style") -> StyleInfo:
+def resolve(name_or_path: str | Path, extra_dirs: Iterable[str | Path] = (), kind: str = "style") -> StyleBundle:
     """A usable style by name (first match in precedence order) or by file path.
 
     Raises ``StyleError``: for an unknown name it lists the available ones; for a broken
@@ -172,7 +86,7 @@ def resolve(name_or_path: str | Path, extra_dirs: Iterable[str | Path] = (), kin
     if candidate.suffix == ".onnx" or candidate.is_file() or "/" in text or "\\" in text:
         if not candidate.is_file():
             raise StyleError(candidate, "no such style file")
-        info = read_style(candidate, "extra")
+        info = StyleBundle.read(candidate, "extra")
         if info.broken:
             raise StyleError(candidate, info.broken)
         if info.kind != kind:
