@@ -2,7 +2,9 @@
 commands that trained its `lite` net (read from the lite checkpoint's metadata): the same
 painting, photos, crops, batch, seed, iterations and the same style-weight changes at the
 same iterations, with only the architecture changed. The quality guard
-(bench/bench_realtime.py, section 5) compares the CPU versions against these.
+(``stylecam.training.quality_guard``: run by scripts/export_bundled_styles.sh before a CPU
+version is exported, reported by bench/bench_realtime.py section 5) compares the CPU
+versions against these.
 
     python scripts/train_johnson_references.py [NAME ...] [--threads N] [--dry-run]
 
