@@ -26,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' helpers make the clip and the toy style
 
 import numpy as np  # noqa: E402
-from PyQt6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PyQt6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
+from qt_wait import wait  # noqa: E402  (bench/ is the script's folder)
 
 from stylecam.app.gui.preferences import Preferences  # noqa: E402
 from stylecam.app.gui.window import MainWindow  # noqa: E402
@@ -47,20 +47,6 @@ from helpers.media import write_media_clip  # noqa: E402
 from helpers.styles import write_toy_style  # noqa: E402
 
 FPS = 30
-
-
-def wait(cond: Callable[[], bool], seconds: float) -> bool:
-    """Run the event loop until ``cond()`` or ``seconds`` pass."""
-    if cond():
-        return True
-    deadline = time.monotonic() + seconds
-    loop, timer = QEventLoop(), QTimer()
-    timer.setInterval(20)
-    timer.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() > deadline else None)
-    timer.start()
-    loop.exec()
-    timer.stop()
-    return bool(cond())
 
 
 class SlowEngine:

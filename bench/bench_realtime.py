@@ -244,8 +244,9 @@ def section_720p(args: argparse.Namespace, styles: list[Any], tmp: Path) -> None
 def gui_worker(spec: dict) -> int:
     """Runs in its own process: the real window, offscreen, on a looping file; prints JSON."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PyQt6.QtCore import QEventLoop, QSettings, QTimer
+    from PyQt6.QtCore import QSettings
     from PyQt6.QtWidgets import QApplication
+    from qt_wait import wait
 
     from stylecam.app.gui.preferences import Preferences
     from stylecam.app.gui.window import MainWindow
@@ -253,19 +254,6 @@ def gui_worker(spec: dict) -> int:
     app = QApplication.instance() or QApplication(["stylecam-bench"])
     tmp = Path(spec["tmp"])
     prefs = Preferences(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
-
-    def wait(cond: Any, seconds: float) -> bool:
-        """Run the event loop until ``cond()`` or ``seconds`` pass (no busy polling)."""
-        if cond():
-            return True
-        deadline = time.monotonic() + seconds
-        loop, timer = QEventLoop(), QTimer()
-        timer.setInterval(50)
-        timer.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() > deadline else None)
-        timer.start()
-        loop.exec()
-        timer.stop()
-        return bool(cond())
 
     errors: list[str] = []
     t_start = time.monotonic()
