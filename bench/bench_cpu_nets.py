@@ -27,21 +27,62 @@ import openvino as ov  # noqa: E402
 import torch  # noqa: E402
 
 from stylecam.export.onnx_export import FrameModule, _export_graph  # noqa: E402
-from stylecam.models.nets.transform import lite, multiply_adds_per_pixel, nano  # noqa: E402
+from stylecam.models.nets import layers  # noqa: E402
+from stylecam.models.nets.base import StyleNet, multiply_adds_per_pixel  # noqa: E402
+from stylecam.models.nets.cpu_nets import LiteNet, NanoNet  # noqa: E402
 
-# (label, factory, config): cumulative changes from lite to nano
+
+class LeverNet(StyleNet):
+    """lite with some of nano's levers pulled: the rows between the two shipped nets. Built
+    here from the shared layers, because these nets exist only to be timed (not registered)."""
+
+    shuffle = 2
+
+    def __init__(self, separable_output: bool = False, separable_encoder: bool = False, first_kernel: int = 5,
+                 pointwise_first: bool = False, subpixel_smoothing: bool = False) -> None:
+        super().__init__()
+        c1, c2, c3 = 16, 32, 64
+        down = layers.SeparableConv if separable_encoder else layers.ConvLayer
+        self.config = {}
+        self.enc1 = layers.ConvNormReLU(layers.ConvLayer(3, c1, first_kernel, stride=2), "instance")
+        self.enc2 = layers.ConvNormReLU(down(c1, c2, 3, stride=2), "instance")
+        self.enc3 = layers.ConvNormReLU(down(c2, c3, 3, stride=2), "instance")
+        self.res = layers.ResidualBlocks(c3, 5, "instance", separable=True)
+        self.up1 = layers.PointwiseFirstUpsample(c3, c2) if pointwise_first else layers.UpsampleConv(c3, c2, separable=True)
+        self.post1 = layers.NormReLU("instance", c2)
+        self.up2 = layers.PointwiseFirstUpsample(c2, c1) if pointwise_first else layers.UpsampleConv(c2, c1, separable=True)
+        self.post2 = layers.NormReLU("instance", c1)
+        self.out = layers.SeparableConv(c1, 12) if separable_output else layers.ConvLayer(c1, 12, 3)
+        self.subpixel_output = subpixel_smoothing
+        self.smooth = layers.SeparableConv(12, 12) if subpixel_smoothing else layers.ConvLayer(3, 3, 3)
+        self.pixels = layers.PixelShuffle(2)
+
+    @property
+    def output_conv(self) -> torch.nn.Conv2d:
+        return self.smooth.last_conv
+
+    def forward_subpixels(self, x: torch.Tensor) -> torch.Tensor:
+        return self.smooth(self.out(self.features(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.subpixel_output:
+            return self.pixels(self.forward_subpixels(x), x)
+        return self.smooth(self.pixels(self.out(self.features(x)), x))
+
+
+# (label, class, levers): cumulative changes from lite to nano
 STEPS = [
-    ("lite (as shipped)", lite, {}),
-    ("+ separable output conv", lite, {"separable_output": True}),
-    ("+ separable stride-2 encoder convs", lite, {"separable_output": True, "separable_encoder": True}),
-    ("+ 3x3 first conv (was 5x5)", lite, {"separable_output": True, "separable_encoder": True, "first_kernel": 3}),
-    ("+ 1x1 before the upsampling (pointwise_first)", lite,
-     {"separable_output": True, "separable_encoder": True, "first_kernel": 3, "upsample": "pointwise_first"}),
-    ("+ sub-pixel smoothing, cast to bytes before the shuffle", lite,
-     {"separable_output": True, "separable_encoder": True, "first_kernel": 3, "upsample": "pointwise_first",
-      "smooth": "subpixel"}),
-    ("+ 4 residual blocks (was 5) = nano", nano, {}),
-    ("nano with 3 residual blocks (not shipped)", nano, {"blocks": 3}),
+    ("lite (as shipped)", LiteNet, {}),
+    ("+ separable output conv", LeverNet, {"separable_output": True}),
+    ("+ separable stride-2 encoder convs", LeverNet, {"separable_output": True, "separable_encoder": True}),
+    ("+ 3x3 first conv (was 5x5)", LeverNet, {"separable_output": True, "separable_encoder": True, "first_kernel": 3}),
+    ("+ 1x1 before the upsampling (pointwise_first)", LeverNet,
+     {"separable_output": True, "separable_encoder": True, "first_kernel": 3, "pointwise_first": True}),
+    ("+ sub-pixel smoothing, cast to bytes before the shuffle", LeverNet,
+     {"separable_output": True, "separable_encoder": True, "first_kernel": 3, "pointwise_first": True,
+      "subpixel_smoothing": True}),
+    ("+ 4 residual blocks (was 5) = nano", NanoNet, {}),
+    ("nano with 3 residual blocks (not shipped)", NanoNet, {"blocks": 3}),
 ]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import copy
 import io
 import json
 import logging
@@ -48,15 +47,15 @@ class FrameModule(nn.Module):
 
     def __init__(self, net: nn.Module, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.net = fold_channel_swap(net)
+        self.net = net.swap_colours()
         self.dtype = dtype
 
     def forward(self, frame: torch.Tensor) -> torch.Tensor:
-        # BGR <-> RGB is folded into the first and last convolutions (fold_channel_swap):
+        # BGR <-> RGB is folded into the first and last convolutions (the net's swap_colours):
         # a channel flip exports as a reverse Slice that cost ~7 ms a 640x480 frame on CPUs.
         x = frame.to(self.dtype) / 255.0
         x = x.permute(2, 0, 1).unsqueeze(0)  # HWC -> NCHW (channels stay BGR)
-        if getattr(self.net, "subpixel_output", False):
+        if self.net.subpixel_output:
             return self._from_subpixels(x, frame.shape[0], frame.shape[1])
         y = self.net(x).to(torch.float32)
         y = torch.clamp(torch.round(y * 255.0), 0.0, 255.0).to(torch.uint8)
@@ -74,37 +73,6 @@ class FrameModule(nn.Module):
         # channel c*s*s + i*s + j holds pixel (h*s + i, w*s + j) of colour c (pixel_shuffle's order)
         y = y.reshape(3, s, s, h2, w2).permute(3, 1, 4, 2, 0).reshape(h2 * s, w2 * s, 3)
         return y[:height, :width]
-
-
-def _conv_of(layer: nn.Module) -> nn.Conv2d:
-    convs = [m for m in layer.modules() if isinstance(m, nn.Conv2d)]
-    return convs[-1]
-
-
-def fold_channel_swap(net: nn.Module) -> nn.Module:
-    """A copy of ``net`` that takes BGR and returns BGR: the first convolution's input
-    channels and the last convolution's output channels are reversed. Exact, free."""
-    net = copy.deepcopy(net)
-    first = _conv_of(net.enc1)
-    with torch.no_grad():
-        first.weight.copy_(first.weight.flip(1))
-        if getattr(net, "subpixel_output", False):
-            _reverse_colour_blocks(net)
-            return net
-        last = _conv_of(net.smooth if getattr(net, "shuffle", 1) > 1 else net.out)
-        last.weight.copy_(last.weight.flip(0))
-        last.bias.copy_(last.bias.flip(0))
-    return net
-
-
-def _reverse_colour_blocks(net: nn.Module) -> None:
-    """RGB -> BGR for a net whose output is 3 blocks of s*s sub-pixel planes: the blocks
-    (not the planes inside them) of the last 1x1 convolution's outputs are reversed."""
-    last = _conv_of(net.smooth)
-    n = last.weight.shape[0] // 3
-    order = torch.cat([torch.arange(b * n, (b + 1) * n) for b in (2, 1, 0)])
-    last.weight.copy_(last.weight[order])
-    last.bias.copy_(last.bias[order])
 
 
 @dataclass

@@ -1,11 +1,12 @@
 """Checkpoints round-trip exactly, and corrupt or foreign files give clear errors."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 torch = pytest.importorskip("torch")
-from safetensors.torch import save_file  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
 
 from stylecam.models.errors import StyleError  # noqa: E402
 from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
@@ -71,3 +72,38 @@ def test_weights_that_do_not_fit_the_architecture(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(StyleError, match="no such file"):
         ckpt.load(tmp_path / "nope.safetensors")
+
+
+# The config every lite checkpoint recorded when one TransformNet took a flag per choice.
+OLD_LITE_CONFIG = {"channels": [16, 32, 64], "blocks": 5, "first_kernel": 5, "last_kernel": 3, "first_stride": 2,
+                   "norm": "instance", "upsample": "nearest", "output": "linear", "separable": True,
+                   "separable_encoder": False, "separable_output": False, "smooth": "full"}
+
+
+def test_a_checkpoint_with_the_old_flags_loads_as_todays_class(tmp_path):
+    net = create_model("lite")
+    path = ckpt.save(tmp_path / "old.safetensors", net, {**META, "config": OLD_LITE_CONFIG})
+    loaded = ckpt.load(path)
+    assert loaded.net.config == {"channels": (16, 32, 64), "blocks": 5}
+    x = torch.rand(1, 3, 21, 30)
+    with torch.no_grad():
+        assert torch.equal(net.eval()(x), loaded.net(x))
+
+
+def test_an_old_flag_no_class_has_is_refused_by_name(tmp_path):
+    path = ckpt.save(tmp_path / "odd.safetensors", create_model("lite"),
+                     {**META, "config": {**OLD_LITE_CONFIG, "separable_output": True}})
+    with pytest.raises(StyleError, match="separable_output=True") as e:
+        ckpt.load(path)
+    assert e.value.path == path
+
+
+BUNDLED = sorted((Path(__file__).resolve().parents[1] / "models").glob("*/checkpoints/**/*.safetensors"))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_bundled_checkpoint_loads_strictly(path):
+    """Same parameter names as when they were trained (load_state_dict is strict)."""
+    net = ckpt.load(path).net
+    stored = {k for k in load_file(str(path)) if not k.startswith("optimizer/")}  # Adam's state aside
+    assert set(net.state_dict()) == stored

@@ -141,20 +141,3 @@ def test_export_of_a_broken_checkpoint_fails_cleanly(tmp_path: Path, capsys: pyt
 def test_int8_needs_calibration_photos(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["export", str(tmp_path / "x.safetensors"), "--int8"]) == 2
     assert "--calibration" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("arch", list_models())
-def test_channel_swap_folding_is_exact(arch):
-    """The exported wrapper folds BGR<->RGB into the first/last convs; same result as flipping."""
-    import torch
-
-    from stylecam.export.onnx_export import FrameModule
-    from stylecam.models.nets.registry import create_model
-
-    net = create_model(arch).eval()
-    frame = torch.randint(0, 256, (23, 31, 3), dtype=torch.uint8)
-    with torch.no_grad():
-        got = FrameModule(net)(frame)
-        x = frame.float().div(255).flip(-1).permute(2, 0, 1).unsqueeze(0)
-        want = net(x).mul(255).round().clamp(0, 255).to(torch.uint8)[0].permute(1, 2, 0).flip(-1)
-    assert (got.int() - want.int()).abs().max() <= 1

@@ -97,7 +97,7 @@ def test_resume_can_grow_the_net(tiny_data, style_image, tmp_path, capsys):
     # the same command resumes a net that already has 6 blocks without growing it again
     assert main(_args(style_image, tiny_data, tmp_path, "--iterations", "4", *grow)) == 0
     assert ckpt.read_metadata(path)["config"]["blocks"] == 6
-    assert len(ckpt.load(path).net.res) == 6
+    assert len(ckpt.load(path).net.residual_blocks) == 6
     assert main(_args(style_image, tiny_data, tmp_path, "--iterations", "5", "--grow-blocks", "4",
                       "--resume", str(path))) == 2
     assert "cannot remove" in capsys.readouterr().err

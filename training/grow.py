@@ -22,15 +22,7 @@ def add_residual_blocks(net: torch.nn.Module, arch: str, count: int) -> torch.nn
         raise ValueError(f"count must be at least 1, not {count}")
     config = dict(net.config)
     config["blocks"] = int(config["blocks"]) + count
-    grown = create_model(arch, **config)
-    missing, unexpected = grown.load_state_dict(net.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("res.") for k in missing):
-        raise ValueError(f"cannot grow this net: unexpected {unexpected}, missing {missing}")
-    with torch.no_grad():
-        for block in list(grown.res)[-count:]:
-            last_norm = block.body[-1]
-            last_norm.weight.zero_()
-            last_norm.bias.zero_()
+    grown = create_model(arch, **config).grow_from(net)
     return grown.to(next(net.parameters()).device)
 
 

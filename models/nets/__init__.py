@@ -1,10 +1,5 @@
-"""The nets layer (torch): transform nets, their registry and the checkpoint format.
-
-Importing the package imports every module that registers an architecture, so that
-``registry.create_model`` knows them all whichever submodule a caller imports first.
+"""The nets layer (torch): the transform and SR nets, their shared layers, the registry
+(torch-free cards; ``create_model`` imports a net's module when it builds one) and the
+checkpoint format. Importing the package imports no torch, so ``list_models()`` works
+without it. See docs/development.md, "The nets".
 """
-
-from stylecam.models.nets import (
-    sr,  # noqa: F401, I001  (registers the super-resolution nets)
-    transform,  # noqa: F401  (registers the style nets)
-)

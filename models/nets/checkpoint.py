@@ -58,6 +58,33 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return meta
 
 
+# Checkpoints written before the nets were their own classes (one TransformNet with a flag
+# for every choice) record every flag in their config. Each class now fixes what its
+# checkpoints all had; this is the one map from those flags to the classes: a recorded key
+# with exactly this value is dropped, any other value is refused (that net no longer
+# exists). Parameter names did not change, so the weights load as they are.
+LEGACY_CONFIG: dict[str, dict[str, Any]] = {
+    "johnson": {"first_stride": 1, "first_kernel": 9, "last_kernel": 9, "separable": False,
+                "separable_encoder": False, "separable_output": False, "smooth": "full"},
+    "lite": {"first_stride": 2, "first_kernel": 5, "last_kernel": 3, "norm": "instance", "upsample": "nearest",
+             "output": "linear", "separable": True, "separable_encoder": False, "separable_output": False,
+             "smooth": "full"},
+    "nano": {"first_stride": 2, "first_kernel": 3, "last_kernel": 3, "norm": "instance",
+             "upsample": "pointwise_first", "output": "linear", "separable": True, "separable_encoder": True,
+             "separable_output": True, "smooth": "subpixel"},
+}
+
+
+def current_config(path: Path, arch: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A recorded config in terms of today's net class (see ``LEGACY_CONFIG``)."""
+    fixed = LEGACY_CONFIG.get(arch, {})
+    for key in set(config) & set(fixed):
+        if config[key] != fixed[key]:
+            raise StyleError(path, f"was made by a {arch!r} net with {key}={config[key]!r}, which stylecam no "
+                                   f"longer builds (the {arch} net has {key}={fixed[key]!r})")
+    return {k: v for k, v in config.items() if k not in fixed}
+
+
 def load(path: str | Path, device: str = "cpu") -> Checkpoint:
     """Rebuild the net described by the metadata and load its weights."""
     path = Path(path)
@@ -69,7 +96,7 @@ def load(path: str | Path, device: str = "cpu") -> Checkpoint:
     optimizer_state = {k[len(_OPT):]: v for k, v in tensors.items() if k.startswith(_OPT)}
     weights = {k: v for k, v in tensors.items() if not k.startswith(_OPT)}
     try:
-        net = create_model(meta["arch"], **meta.get("config", {}))
+        net = create_model(meta["arch"], **current_config(path, meta["arch"], meta.get("config", {})))
         net.load_state_dict(weights, strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise StyleError(path, f"weights do not match architecture {meta.get('arch')!r} ({e})") from None

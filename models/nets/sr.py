@@ -29,8 +29,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stylecam.models.nets.registry import register
-from stylecam.models.nets.transform import ConvLayer, SeparableConv
+from stylecam.models.nets.layers import (
+    ConvLayer,
+    ConvNormReLU,
+    NormReLU,
+    ResidualBlocks,
+    SeparableConv,
+    scaled_tanh,
+    upsampling,
+)
 
 FACTORS = (2, 4, 8)
 
@@ -41,42 +48,10 @@ def _check_factor(factor: int) -> int:
     return int(factor)
 
 
-def _norm(kind: str, channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"SR nets take norm 'batch' or 'none', not {kind!r} (instance norm would make tiles disagree)")
-
-
-class SRResidualBlock(nn.Module):
-    def __init__(self, channels: int, norm: str) -> None:
-        super().__init__()
-        self.body = nn.Sequential(ConvLayer(channels, channels, 3), _norm(norm, channels), nn.ReLU(inplace=True),
-                                  ConvLayer(channels, channels, 3), _norm(norm, channels))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
-
-
-class Up2(nn.Module):
-    """One learned x2 stage. ``nearest``: nearest resize + 3x3 conv (Odena et al. 2016, no
-    checkerboard; our default); ``transposed``: the paper's fractionally-strided conv."""
-
-    def __init__(self, channels: int, mode: str) -> None:
-        super().__init__()
-        self.mode = mode
-        if mode == "nearest":
-            self.conv = ConvLayer(channels, channels, 3)
-        elif mode == "transposed":
-            self.conv = nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1, output_padding=1)
-        else:
-            raise ValueError(f"upsample must be 'nearest' or 'transposed', not {mode!r}")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.mode == "nearest":
-            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
-        return self.conv(x)
+def _check_norm(kind: str) -> str:
+    if kind not in ("batch", "none"):
+        raise ValueError(f"SR nets take norm 'batch' or 'none', not {kind!r} (instance norm would make tiles disagree)")
+    return kind
 
 
 class SRNet(nn.Module):
@@ -93,11 +68,12 @@ class SRNet(nn.Module):
         if skip == "bicubic" and output == "tanh":
             raise ValueError("skip='bicubic' adds to a linear output; it cannot be combined with output='tanh'")
         self.skip = skip
-        self.head = nn.Sequential(ConvLayer(3, channels, 9), _norm(norm, channels), nn.ReLU(inplace=True))
-        self.res = nn.Sequential(*(SRResidualBlock(channels, norm) for _ in range(blocks)))
+        _check_norm(norm)
+        self.head = ConvNormReLU(ConvLayer(3, channels, 9), norm)
+        self.res = ResidualBlocks(channels, blocks, norm)
         stages: list[nn.Module] = []
-        for _ in range(int(math.log2(self.factor))):
-            stages += [Up2(channels, upsample), _norm(norm, channels), nn.ReLU(inplace=True)]
+        for _ in range(int(math.log2(self.factor))):  # x2 upsampling, then norm and ReLU
+            stages += [upsampling(upsample, channels, channels), *NormReLU(norm, channels)]
         self.up = nn.Sequential(*stages)
         self.out = ConvLayer(channels, 3, 9)
         if output not in ("linear", "tanh"):
@@ -105,22 +81,22 @@ class SRNet(nn.Module):
         self.output = output
         if skip == "bicubic":
             with torch.no_grad():  # the untrained net is exactly bicubic interpolation
-                self.out[1].weight.zero_()
-                self.out[1].bias.zero_()
+                self.out.conv.weight.zero_()
+                self.out.conv.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.out(self.up(self.res(self.head(x))))
         if self.skip == "bicubic":
             y = y + F.interpolate(x, scale_factor=float(self.factor), mode="bicubic", align_corners=False)
         if self.output == "tanh":
-            y = (torch.tanh(y) + 1.0) / 2.0  # the paper's scaled tanh, mapped to [0, 1]
+            y = scaled_tanh(y)
         return y
 
     def swap_colours(self) -> SRNet:
         """A copy that maps BGR to BGR (first conv's inputs and last conv's outputs reversed):
         exact, and free at run time, unlike a channel flip in the exported graph."""
         net = copy.deepcopy(self)
-        first, last = net.head[0][1], net.out[1]
+        first, last = net.head.first_conv, net.out.conv
         with torch.no_grad():
             first.weight.copy_(first.weight.flip(1))
             last.weight.copy_(last.weight.flip(0))
@@ -166,16 +142,21 @@ class SRFastNet(nn.Module):
         self.shuffle = self.factor
         planes = 3 * self.factor**2
         self.head = nn.Sequential(ConvLayer(3, channels, 3), nn.ReLU(inplace=True))
-        self.res = nn.Sequential(*(_SeparableBlock(channels) for _ in range(blocks)))
+        self.res = ResidualBlocks(channels, blocks, norm=None, separable=True)
         self.out = SeparableConv(channels, planes)
         self.skip = nn.Sequential(nn.ReplicationPad2d(2), nn.Conv2d(3, planes, 5, groups=3))
         with torch.no_grad():
             # The learned path starts at zero, so the untrained net is exactly the bicubic skip.
-            self.out[1].weight.zero_()
-            self.out[1].bias.zero_()
+            self.out.last_conv.weight.zero_()
+            self.out.last_conv.bias.zero_()
             kernels = bicubic_subpixel_kernels(self.factor)
-            self.skip[1].weight.copy_(kernels.repeat(3, 1, 1).unsqueeze(1))
-            self.skip[1].bias.zero_()
+            self.skip_conv.weight.copy_(kernels.repeat(3, 1, 1).unsqueeze(1))
+            self.skip_conv.bias.zero_()
+
+    @property
+    def skip_conv(self) -> nn.Conv2d:
+        """The per-colour 5x5 conv of the skip path (after its replication padding)."""
+        return self.skip[1]
 
     def forward_subpixels(self, x: torch.Tensor) -> torch.Tensor:
         """The output before the pixel shuffle: N x 3*f*f x H x W (see the exporter)."""
@@ -191,24 +172,12 @@ class SRFastNet(nn.Module):
         n = self.factor**2
         order = torch.cat([torch.arange(b * n, (b + 1) * n) for b in (2, 1, 0)])
         with torch.no_grad():
-            first = net.head[0][1]
+            first = net.head[0].conv
             first.weight.copy_(first.weight.flip(1))
-            for conv in (net.out[1], net.skip[1]):
+            for conv in (net.out.last_conv, net.skip_conv):
                 conv.weight.copy_(conv.weight[order])
                 conv.bias.copy_(conv.bias[order])
         return net
-
-
-class _SeparableBlock(nn.Module):
-    """Residual block of two depthwise-separable 3x3 convs, no normalisation."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.body = nn.Sequential(SeparableConv(channels, channels), nn.ReLU(inplace=True),
-                                  SeparableConv(channels, channels))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
 
 
 # Johnson et al. 2016, supplementary material, Table 2 (x4: 64 channels, 4 residual blocks,
@@ -241,7 +210,6 @@ def _build(cls: type[nn.Module], defaults: dict[str, Any], config: dict[str, Any
     return net
 
 
-@register("sr", kind="upscaler")
 def sr(**config: Any) -> SRNet:
     """The paper's SR net (``factor`` 2, 4 or 8); ``variant="paper"`` = transposed convs + tanh."""
     if config.pop("variant", None) == "paper":
@@ -249,7 +217,6 @@ def sr(**config: Any) -> SRNet:
     return _build(SRNet, SR_DEFAULTS, config)
 
 
-@register("srfast", kind="upscaler")
 def srfast(**config: Any) -> SRFastNet:
     """The real-time CPU upscaler: all layers at the input resolution, sub-pixel output."""
     return _build(SRFastNet, SRFAST_DEFAULTS, config)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -84,21 +83,6 @@ def export_test_photos() -> list[tuple[str, np.ndarray]]:
     return [(p.name, cv2.imread(str(p))) for p in sorted(TEST_PHOTOS.glob("*.jpg"))]
 
 
-def make_identity(layer: Any) -> None:
-    """Set every conv of ``layer`` (a 3x3 conv, or a depthwise 3x3 + 1x1) to pass its input through."""
-    from torch import nn
-
-    for conv in (m for m in layer.modules() if isinstance(m, nn.Conv2d)):
-        conv.weight.zero_()
-        conv.bias.zero_()
-        k = conv.weight.shape[-1] // 2
-        if conv.groups > 1:
-            conv.weight[:, 0, k, k] = 1.0
-        else:
-            n = conv.weight.shape[0]
-            conv.weight[range(n), range(n), k, k] = 1.0
-
-
 def write_test_checkpoint(path: Path, arch: str, seed: int) -> Path:
     """A real checkpoint (``models.nets.checkpoint.save``) of an untrained ``arch`` net whose
     output layer is scaled to a mid-grey bias, so outputs span the 0..255 range instead of
@@ -111,10 +95,8 @@ def write_test_checkpoint(path: Path, arch: str, seed: int) -> Path:
     torch.manual_seed(seed)
     net = create_model(arch)
     with torch.no_grad():
-        net.out[-1].weight.mul_(0.25)
-        net.out[-1].bias.fill_(0.5)
-        if hasattr(net, "smooth"):  # the shuffle nets: make the smoothing conv an identity
-            make_identity(net.smooth)
+        net.output_conv.weight.mul_(0.25)  # the net's documented last conv (models/nets/base.py)
+        net.output_conv.bias.fill_(0.5)
     meta = {
         "arch": arch,
         "config": net.config,
