@@ -274,6 +274,8 @@ def run_size(args: argparse.Namespace, styles: list[dict[str, Any]], photos: lis
                    "weights": list(obj.weights), "content_layer": obj.content_layer,
                    "style_layers": list(obj.style_layers), "reduction": obj.style_reduction,
                    "style_size": int(r.get("style_size", PAPER.style_size))}
+            if obj.style_layer_weights:  # only then: the curves cached before the field keep their keys
+                key["layer_weights"] = obj.style_layer_weights
             noise = curve(args.cache, {**key, "init": "noise", "seed": 0}, obj, initial_image("noise", content, 0),
                           args.iterations, f"{s['name']} noise", args.cached_only)
             start = curve(args.cache, {**key, "init": "photo"}, obj, initial_image("photo", content),
