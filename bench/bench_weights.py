@@ -11,6 +11,10 @@ Settings (content / style / TV weights; see training/objective.py for "sum" and 
   sum x10   sum,  1 / 1e-4 / 1e-5, content relu2_2
   JL        mean, 1 / 5 / 1e-6,    content relu3_3   ([JL] train.lua defaults)
   JL r2_2   mean, 1 / 5 / 1e-6,    content relu2_2   ([JL]'s Gram term with the paper's content layer)
+  x10 deep  sum,  1 / 1e-4 / 1e-5, relu4_3 x1000 (the deep layer brought to the others' scale)
+  x3 deep   sum,  1 / 3e-5 / 1e-5, relu4_3 x1000
+  x30 deep  sum,  1 / 3e-4 / 1e-5, relu4_3 x1000
+  recipe    each style's chosen recipe, training/recipe.py STYLES
 """
 
 from __future__ import annotations
@@ -26,34 +30,48 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from bench_fig5 import held_out_photos, square  # noqa: E402
 
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor  # noqa: E402
 from stylecam.training.objective import PerceptualObjective  # noqa: E402
 from stylecam.training.optimize import initial_image, optimize  # noqa: E402
-from stylecam.training.recipe import PAPER  # noqa: E402
+from stylecam.training.recipe import PAINTINGS, PAPER, STYLES  # noqa: E402
 from stylecam.training.vgg import load_vgg16  # noqa: E402
 
-PAINTINGS = {"starry_night": "starry_night_van_gogh.png", "great_wave": "great_wave_hokusai.png",
-             "the_scream": "the_scream_munch.png", "composition_viii": "composition_viii_kandinsky.png"}
+DEEP = {"relu4_3": 1000.0}
 SETTINGS = {
-    "shipped": ("sum", (1.0, 1e-5, 1e-5), "relu2_2"),
-    "sum x10": ("sum", (1.0, 1e-4, 1e-5), "relu2_2"),
-    "JL": ("mean", (1.0, 5.0, 1e-6), "relu3_3"),
-    "JL r2_2": ("mean", (1.0, 5.0, 1e-6), "relu2_2"),
+    "shipped": ("sum", (1.0, 1e-5, 1e-5), "relu2_2", {}),
+    "sum x10": ("sum", (1.0, 1e-4, 1e-5), "relu2_2", {}),
+    "JL": ("mean", (1.0, 5.0, 1e-6), "relu3_3", {}),
+    "JL r2_2": ("mean", (1.0, 5.0, 1e-6), "relu2_2", {}),
+    "x10 deep": ("sum", (1.0, 1e-4, 1e-5), "relu2_2", DEEP),
+    "x3 deep": ("sum", (1.0, 3e-5, 1e-5), "relu2_2", DEEP),
+    "x30 deep": ("sum", (1.0, 3e-4, 1e-5), "relu2_2", DEEP),
 }
+
+
+def setting(name: str, style: str) -> tuple[str, tuple[float, float, float], str, dict[str, float]]:
+    """(reduction, weights, content layer, per-layer style factors) of a named setting."""
+    if name != "recipe":
+        return SETTINGS[name]
+    r = STYLES[style]
+    return r.style_reduction, (r.content_weight, r.style_weight, r.tv_weight), r.content_layer, r.style_layer_weights
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--styles", nargs="+", default=["starry_night", "great_wave"], choices=list(PAINTINGS))
     p.add_argument("--photos", nargs="*", help="photo files (default: 2 held-out photos)")
-    p.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    p.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=[*SETTINGS, "recipe"])
     p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--iterations", type=int, default=60)
     p.add_argument("--grid", type=Path, default=ROOT / "docs" / "fig5_weights.png")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     photos = [Path(x) for x in args.photos] if args.photos else held_out_photos(
         ROOT.parent / "shared" / "data" / "photos", 2, [])
     vgg = load_vgg16(sorted({"relu2_2", "relu3_3", *PAPER.style_layers}))
@@ -72,14 +90,15 @@ def main() -> None:
     rows_img.append(np.hstack(thumbs))
     print("| setting | style | photo | content | style | tv | total | start | seconds |")
     print("|---|---|---|---|---|---|---|---|---|")
+    # one row of images per setting; several styles side by side
     for name in args.settings:
-        reduction, weights, layer = SETTINGS[name]
         row = []
         for s in args.styles:
+            reduction, weights, layer, layer_weights = setting(name, s)
             for ph in photos:
                 content = to_tensor(crops[ph])
                 obj = PerceptualObjective(vgg, content, paint[s], weights, layer, PAPER.style_layers,
-                                          style_reduction=reduction)
+                                          style_reduction=reduction, style_layer_weights=layer_weights)
                 t0 = time.perf_counter()
                 r = optimize(obj, initial_image("photo", content), args.iterations)
                 t = r.terms

