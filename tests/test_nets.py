@@ -16,6 +16,7 @@ from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
 from stylecam.models.nets.base import StyleNet, multiply_adds_per_pixel  # noqa: E402
 from stylecam.models.nets.johnson import JohnsonNet  # noqa: E402
 from stylecam.models.nets.registry import create_model, list_models, model_card  # noqa: E402
+from stylecam.models.nets.sr import SRNet  # noqa: E402
 
 STYLES = list_models()
 UPSCALERS = list_models("upscaler")
@@ -129,8 +130,9 @@ def _called_layers(net, x):
 
 
 @pytest.mark.parametrize("name,config,table", [
-    *[(n, {}, None) for n in STYLES],
+    *[(n, {}, None) for n in EVERY],
     ("johnson", {"variant": "paper"}, JohnsonNet.PAPER_TABLE),
+    ("sr", {"variant": "paper"}, SRNet.PAPER_TABLE),
 ])
 def test_layers_are_the_rows_of_the_documented_table(name, config, table):
     net = create_model(name, **config)
@@ -139,7 +141,7 @@ def test_layers_are_the_rows_of_the_documented_table(name, config, table):
     assert net.table() == list(table)
     assert all(row in cls.__doc__ for row in table), "the class docstring shows every row of its table"
     # the table is read in registration order; the forward must call the layers in that order
-    assert _called_layers(net, torch.rand(1, 3, 33, 45)) == [n for n, _ in net.named_children()]
+    assert _called_layers(net, torch.rand(1, 3, 17, 23)) == [n for n, _ in net.named_children()]
 
 
 def test_the_table_follows_the_config():

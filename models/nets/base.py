@@ -29,7 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from stylecam.models.nets.layers import ResidualBlock
+from stylecam.models.nets.layers import ResidualBlock, table_of
 
 
 class StyleNet(nn.Module):
@@ -110,7 +110,7 @@ class StyleNet(nn.Module):
 
     def table(self) -> list[str]:
         """The rows of this net's layers, top to bottom, in the paper's notation."""
-        return [row for layer in self.children() for row in layer.describe()]
+        return table_of(self)
 
 
 def multiply_adds_per_pixel(net: nn.Module, size: int = 256) -> float:

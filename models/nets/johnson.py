@@ -5,9 +5,10 @@ Two choices differ from the paper by default, and both are documented options:
 ``upsample="nearest"`` (nearest resize + conv, Odena et al. 2016: no checkerboard; the
 paper has fractionally-strided convs), with a linear output (the paper has a scaled tanh).
 ``create_model("johnson", variant="paper")`` selects all three of the paper's (``PAPER``).
-Every convolution pads its own input by reflection (no dark borders), and the two
-upsampling rows resize to the matching encoder map's size, so the output has exactly the
-input's size, odd sizes included.
+The paper pads the image by reflection once, at the start, and leaves the residual blocks'
+convolutions unpadded (their identity connections crop); here every convolution pads its
+own input by reflection and the upsampling rows resize to the matching encoder map's
+size, so the output has exactly the input's size, odd sizes included.
 """
 
 from __future__ import annotations

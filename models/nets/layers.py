@@ -79,11 +79,12 @@ class ConvNormReLU(nn.Sequential):
     """A convolution followed by normalisation and ReLU: every row of the encoders.
 
     ``conv`` is a ``ConvLayer`` or a ``SeparableConv``; its row is the row of this layer
-    (the paper's table, too, leaves the normalisation and ReLU implied)."""
+    (the paper's table, too, leaves the normalisation and ReLU implied). ``norm=None``:
+    conv and ReLU only."""
 
-    def __init__(self, conv: ConvLayer | SeparableConv, norm: str) -> None:
-        channels = conv.last_conv.out_channels
-        super().__init__(conv, norm_layer(norm, channels), nn.ReLU(inplace=True))
+    def __init__(self, conv: ConvLayer | SeparableConv, norm: str | None) -> None:
+        norm_ = [] if norm is None else [norm_layer(norm, conv.last_conv.out_channels)]
+        super().__init__(conv, *norm_, nn.ReLU(inplace=True))
 
     @property
     def first_conv(self) -> nn.Conv2d:
@@ -232,6 +233,11 @@ class PixelShuffle(nn.Module):
 
     def describe(self) -> list[str]:
         return [f"pixel shuffle x{self.scale}"]
+
+
+def table_of(net: nn.Module) -> list[str]:
+    """The rows of a net's layers (its direct children), top to bottom, in the paper's notation."""
+    return [row for layer in net.children() for row in layer.describe()]
 
 
 def icnr_(weight: torch.Tensor, scale: int) -> None:

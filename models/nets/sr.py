@@ -33,9 +33,11 @@ from stylecam.models.nets.layers import (
     ConvLayer,
     ConvNormReLU,
     NormReLU,
+    PixelShuffle,
     ResidualBlocks,
     SeparableConv,
     scaled_tanh,
+    table_of,
     upsampling,
 )
 
@@ -54,9 +56,41 @@ def _check_norm(kind: str) -> str:
     return kind
 
 
-class SRNet(nn.Module):
-    """The paper's super-resolution net: low-resolution body, log2(f) x2 stages, 9x9 to RGB."""
+class UpsamplingStages(nn.Sequential):
+    """log2(f) learned x2 stages, each an upsampling conv, then norm and ReLU."""
 
+    def __init__(self, count: int, channels: int, norm: str, upsample: str) -> None:
+        super().__init__(*(m for _ in range(count) for m in (upsampling(upsample, channels, channels),
+                                                             *NormReLU(norm, channels))))
+
+    def describe(self) -> list[str]:
+        return [row for m in self if hasattr(m, "describe") for row in m.describe()]
+
+
+class SRNet(nn.Module):
+    """The paper's super-resolution net: low-resolution body, log2(f) x2 stages, 9x9 to RGB.
+
+    Its table (x4; ``table()``), plus, by default, a bicubic x4 of the input added to the
+    output (the skip):
+
+    ======  ================================================  ===============================
+    layer   ``create_model("sr")``                            ``variant="paper"`` (Table 2)
+    ======  ================================================  ===============================
+    head    64 × 9 × 9 conv, stride 1                         64 × 9 × 9 conv, stride 1
+    res     residual block, 64 filters (x4)                   residual block, 64 filters (x4)
+    up      x2 nearest upsampling, 64 × 3 × 3 conv, stride 1  64 × 3 × 3 conv, stride 1/2
+            (x2)                                              (x2)
+    out     3 × 9 × 9 conv, stride 1                          3 × 9 × 9 conv, stride 1
+    ======  ================================================  ===============================
+    """
+
+    TABLE = (
+        "64 × 9 × 9 conv, stride 1",
+        *["residual block, 64 filters"] * 4,
+        *["x2 nearest upsampling, 64 × 3 × 3 conv, stride 1"] * 2,
+        "3 × 9 × 9 conv, stride 1",
+    )
+    PAPER_TABLE = (*TABLE[:5], *["64 × 3 × 3 conv, stride 1/2"] * 2, TABLE[-1])
     subpixel_output = False
 
     def __init__(self, factor: int, channels: int, blocks: int, norm: str, upsample: str, output: str,
@@ -71,10 +105,7 @@ class SRNet(nn.Module):
         _check_norm(norm)
         self.head = ConvNormReLU(ConvLayer(3, channels, 9), norm)
         self.res = ResidualBlocks(channels, blocks, norm)
-        stages: list[nn.Module] = []
-        for _ in range(int(math.log2(self.factor))):  # x2 upsampling, then norm and ReLU
-            stages += [upsampling(upsample, channels, channels), *NormReLU(norm, channels)]
-        self.up = nn.Sequential(*stages)
+        self.up = UpsamplingStages(int(math.log2(self.factor)), channels, norm, upsample)
         self.out = ConvLayer(channels, 3, 9)
         if output not in ("linear", "tanh"):
             raise ValueError(f"output must be 'linear' or 'tanh', not {output!r}")
@@ -91,6 +122,9 @@ class SRNet(nn.Module):
         if self.output == "tanh":
             y = scaled_tanh(y)
         return y
+
+    def table(self) -> list[str]:
+        return table_of(self)
 
     def swap_colours(self) -> SRNet:
         """A copy that maps BGR to BGR (first conv's inputs and last conv's outputs reversed):
@@ -126,14 +160,47 @@ def bicubic_subpixel_kernels(factor: int, a: float = -0.75) -> torch.Tensor:
     return torch.einsum("ik,jl->ijkl", taps, taps).reshape(factor * factor, 5, 5)
 
 
+class BicubicSkip(nn.Sequential):
+    """A per-colour 5x5 conv from the input to its f*f sub-pixel planes (replication-padded),
+    initialised to bicubic interpolation weights."""
+
+    def __init__(self, factor: int) -> None:
+        super().__init__(nn.ReplicationPad2d(2), nn.Conv2d(3, 3 * factor**2, 5, groups=3))
+
+    @property
+    def conv(self) -> nn.Conv2d:
+        return self[1]
+
+    def describe(self) -> list[str]:
+        return [f"{self.conv.out_channels} × 5 × 5 conv per colour, from the input (bicubic skip, added)"]
+
+
 class SRFastNet(nn.Module):
     """Real-time CPU upscaler: every layer at the input resolution, sub-pixel output.
 
     out = pixel_shuffle(learned(x) + skip(x)), where ``skip`` is a per-colour 5x5 conv to
     the f*f sub-pixel planes that starts as bicubic interpolation (and is trained too).
     Channel c*f*f + i*f + j of the planes is sub-pixel (i, j) of colour c, pixel_shuffle's order.
+    Its table (x4, ``table()``):
+
+    ======  ========================================================================
+    layer   row
+    ======  ========================================================================
+    head    16 × 3 × 3 conv, stride 1  (then ReLU)
+    res     residual block, 16 filters, separable (x4)
+    out     48 × 3 × 3 separable conv, stride 1  (3 colours x 4x4 sub-pixels)
+    skip    48 × 5 × 5 conv per colour, from the input (bicubic skip, added)
+    pixels  pixel shuffle x4  (the exporter does it on bytes: ``forward_subpixels``)
+    ======  ========================================================================
     """
 
+    TABLE = (
+        "16 × 3 × 3 conv, stride 1",
+        *["residual block, 16 filters, separable"] * 4,
+        "48 × 3 × 3 separable conv, stride 1",
+        "48 × 5 × 5 conv per colour, from the input (bicubic skip, added)",
+        "pixel shuffle x4",
+    )
     subpixel_output = True
 
     def __init__(self, factor: int, channels: int, blocks: int) -> None:
@@ -141,29 +208,28 @@ class SRFastNet(nn.Module):
         self.factor = _check_factor(factor)
         self.shuffle = self.factor
         planes = 3 * self.factor**2
-        self.head = nn.Sequential(ConvLayer(3, channels, 3), nn.ReLU(inplace=True))
+        self.head = ConvNormReLU(ConvLayer(3, channels, 3), norm=None)
         self.res = ResidualBlocks(channels, blocks, norm=None, separable=True)
         self.out = SeparableConv(channels, planes)
-        self.skip = nn.Sequential(nn.ReplicationPad2d(2), nn.Conv2d(3, planes, 5, groups=3))
+        self.skip = BicubicSkip(self.factor)
+        self.pixels = PixelShuffle(self.factor)
         with torch.no_grad():
             # The learned path starts at zero, so the untrained net is exactly the bicubic skip.
             self.out.last_conv.weight.zero_()
             self.out.last_conv.bias.zero_()
             kernels = bicubic_subpixel_kernels(self.factor)
-            self.skip_conv.weight.copy_(kernels.repeat(3, 1, 1).unsqueeze(1))
-            self.skip_conv.bias.zero_()
-
-    @property
-    def skip_conv(self) -> nn.Conv2d:
-        """The per-colour 5x5 conv of the skip path (after its replication padding)."""
-        return self.skip[1]
+            self.skip.conv.weight.copy_(kernels.repeat(3, 1, 1).unsqueeze(1))
+            self.skip.conv.bias.zero_()
 
     def forward_subpixels(self, x: torch.Tensor) -> torch.Tensor:
         """The output before the pixel shuffle: N x 3*f*f x H x W (see the exporter)."""
         return self.out(self.res(self.head(x))) + self.skip(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.pixel_shuffle(self.forward_subpixels(x), self.factor)
+        return self.pixels(self.forward_subpixels(x))
+
+    def table(self) -> list[str]:
+        return table_of(self)
 
     def swap_colours(self) -> SRFastNet:
         """A copy that maps BGR to BGR: the head's input channels flipped, and the colour
@@ -172,9 +238,9 @@ class SRFastNet(nn.Module):
         n = self.factor**2
         order = torch.cat([torch.arange(b * n, (b + 1) * n) for b in (2, 1, 0)])
         with torch.no_grad():
-            first = net.head[0].conv
+            first = net.head.first_conv
             first.weight.copy_(first.weight.flip(1))
-            for conv in (net.out.last_conv, net.skip_conv):
+            for conv in (net.out.last_conv, net.skip.conv):
                 conv.weight.copy_(conv.weight[order])
                 conv.bias.copy_(conv.bias[order])
         return net
