@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_sr.py quality [--factor 4] [--grid docs/sr_grid.png]
     .venv/bin/python bench/bench_sr.py speed [--frames 90]
+    .venv/bin/python bench/bench_sr.py live      # the GUI's "Upscale x4": before or after the style
 
 Quality follows the SR literature's protocol (and Johnson et al. 2016, Table 3): the
 high-resolution photo is cropped to a multiple of the factor, degraded exactly as in
@@ -120,7 +121,9 @@ def methods(args: argparse.Namespace) -> list[tuple[str, object]]:
     f = args.factor
     found: list[tuple[str, object]] = [("bicubic", lambda lr: bicubic(lr, f))]
     for label, path in (("pixel loss (sr)", args.pixel), ("feature loss (sr)", args.feature),
-                        ("pixel loss, CPU (srfast)", args.pixel_cpu), ("feature loss, CPU (srfast)", args.cpu),
+                        ("feature loss only, CPU (srfast, first version)", args.old_cpu),
+                        ("pixel loss, CPU (srfast)", args.pixel_cpu),
+                        ("pixel + feature loss, CPU (srfast)", args.cpu),
                         ("contextual loss (sr)", args.contextual)):
         if path and Path(path).is_file():
             engine = OpenVinoEngine(Path(path))
@@ -130,11 +133,37 @@ def methods(args: argparse.Namespace) -> list[tuple[str, object]]:
     return found
 
 
+def grid_energy_db(bgr: np.ndarray, period: int, side: int = 256) -> float:
+    """``bench_fig5``'s periodic spectral energy (a ``period``-px repeating pattern over the
+    spectrum around it, dB; a photo sits near 0) on the centre ``side`` x ``side`` square:
+    the sub-pixel net's grid has the factor's period, which PSNR hardly sees."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_fig5 import periodic_energy_db
+
+    h, w = bgr.shape[:2]
+    side = min(side, h, w) // period * period
+    y, x = (h - side) // 2, (w - side) // 2
+    return periodic_energy_db(np.ascontiguousarray(bgr[y : y + side, x : x + side, ::-1]), period)
+
+
+def grid_amplitude(ref: np.ndarray, out: np.ndarray, period: int) -> float:
+    """The f-px grid in levels: the error ``out - ref`` averaged at each of the period x period
+    output phases, the RMS spread of those means (per colour, then averaged); what
+    ``training.sr.grid_loss`` penalises (its square root). A grid-free method is near 0 up
+    to sampling noise; unlike the spectral ratio it does not saturate on images whose
+    high frequencies are otherwise empty (upscaled ones)."""
+    h, w = ref.shape[0] // period * period, ref.shape[1] // period * period
+    err = out[:h, :w].astype(np.float64) - ref[:h, :w].astype(np.float64)
+    phases = err.reshape(h // period, period, w // period, period, 3).mean(axis=(0, 2)).reshape(-1, 3)
+    return float(np.sqrt(phases.var(axis=0)).mean())
+
+
 def run_quality(args: argparse.Namespace) -> None:
     f = args.factor
     photos = held_out_photos()
     table = methods(args)
-    scores: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _ in table}
+    scores: dict[str, list[tuple[float, ...]]] = {label: [] for label, _ in table}
+    photo_grid: list[float] = []
     grid_rows = []
     for path in photos:
         img = cv2.imread(str(path))
@@ -145,17 +174,21 @@ def run_quality(args: argparse.Namespace) -> None:
         for label, up in table:
             out = up(lr)
             outs[label] = out
-            scores[label].append((psnr_y(hr, out, f), ssim_y(hr, out, f), edge_energy(hr, out, f)))
+            scores[label].append((psnr_y(hr, out, f), ssim_y(hr, out, f), edge_energy(hr, out, f),
+                                  grid_energy_db(out, f), grid_amplitude(hr, out, f)))
+        photo_grid.append(grid_energy_db(hr, f))
         if path.stem in args.grid_photos:
             grid_rows.append((path.stem, hr, lr, outs))
         print(f"{path.name:28s} " + "  ".join(f"{s[-1][0]:6.2f}" for s in scores.values()), file=sys.stderr)
     print(f"\nx{f} on {len(photos)} held-out photos ({', '.join(p.stem for p in photos)}); "
           f"Y channel, {f}-pixel border cropped\n")
-    print("| method | PSNR (dB) | SSIM | edge energy vs original |")
-    print("|---|---|---|---|")
+    print(f"| method | PSNR (dB) | SSIM | edge energy vs original | {f}-px periodic energy (dB; originals "
+          f"{np.mean(photo_grid):.1f}) | {f}-px grid amplitude (levels) |")
+    print("|---|---|---|---|---|---|")
     for label, s in scores.items():
         a = np.array(s)
-        print(f"| {label} | {a[:, 0].mean():.2f} | {a[:, 1].mean():.4f} | {a[:, 2].mean():.3f} |")
+        print(f"| {label} | {a[:, 0].mean():.2f} | {a[:, 1].mean():.4f} | {a[:, 2].mean():.3f} | {a[:, 3].mean():.1f} "
+              f"| {a[:, 4].mean():.2f} |")
     if f == 4:
         print(f"\nJohnson et al. 2016, Set5 x4: bicubic {PAPER_SET5_X4['bicubic']}, pixel {PAPER_SET5_X4['pixel']}, "
               f"feature {PAPER_SET5_X4['feature']} dB")
@@ -276,28 +309,90 @@ def run_speed(args: argparse.Namespace) -> None:
               "'if alone' assumes both cores and perfect overlap of the three stages, an upper bound")
 
 
+def run_live(args: argparse.Namespace) -> None:
+    """The GUI's "Upscale x4" on a 320x240 source: upscale then stylize (what the app does)
+    against stylize then upscale, per frame, with the app's own frame processor."""
+    import resource
+
+    from stylecam.app.frame_processor import FrameProcessor
+    from stylecam.app.gui.upscale_toggle import open_live_upscaler
+    from stylecam.app.live.source_upscale import UpscaledProcessor
+    from stylecam.models.runtime.engines import open_engine
+
+    frame = cv2.resize(cv2.imread(str(held_out_photos()[0])), (320, 240), interpolation=cv2.INTER_AREA)
+    upscaler = open_live_upscaler(Path(args.model), "openvino")
+    style = open_engine(Path(args.style), "openvino")
+    print(f"live x4 of a 320x240 source; style {Path(args.style).name} on {style.label}, upscaler "
+          f"{Path(args.model).name} on {upscaler.engine.label}; best of {args.runs} (ms / frame; process CPU ms)\n")
+    print("| order | processing size | output | ms / frame | CPU ms / frame |")
+    print("|---|---|---|---|---|")
+    for size_name, size in (("480p", 480), ("360p", 360)):
+        inner = FrameProcessor(style, size=size)
+        before = UpscaledProcessor(inner)
+        before.enabled, before.upscaler = True, upscaler
+        cases = (("upscale, then stylize (the app)", before),
+                 ("stylize, then upscale", lambda f, inner=inner: upscaler(inner(f))),
+                 ("stylize only (upscale off)", inner))
+        for label, run in cases:
+            out = run(frame)
+            best, cpu = float("inf"), float("inf")
+            for _ in range(args.runs):
+                r0, t = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+                run(frame)
+                wall, r1 = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF)
+                best = min(best, wall)
+                cpu = min(cpu, r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+            print(f"| {label} | {size_name} | {out.shape[1]}x{out.shape[0]} | {best * 1000:.1f} | {cpu * 1000:.0f} |",
+                  flush=True)
+    import os
+
+    print(f"\nload average: {os.getloadavg()[0]:.1f}")
+
+
+def _default_files(args: argparse.Namespace) -> None:
+    f, export = args.factor, ROOT / "runs" / "sr" / "export"
+    shipped = UPSCALERS / f"sr_x{f}.onnx"
+    defaults = {"pixel": export / f"sr_x{f}_pixel.onnx",
+                "feature": shipped if shipped.is_file() else export / f"sr_x{f}.onnx",
+                "old_cpu": export / f"sr_x{f}_cpu_v1.onnx", "pixel_cpu": export / f"sr_x{f}_cpu_pixel.onnx",
+                "cpu": files.sibling(shipped, files.Variant.CPU)}
+    if args.grid is None:
+        args.grid = str(ROOT / "docs" / ("sr_grid.png" if f == 4 else f"sr_grid_x{f}.png"))
+    for key, path in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, str(path) if Path(path).is_file() else "")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="what", required=True)
     q = sub.add_parser("quality")
     q.add_argument("--factor", type=int, default=4)
-    q.add_argument("--pixel", default=str(ROOT / "runs" / "sr" / "export" / "sr_x4_pixel.onnx"))
-    q.add_argument("--feature", default=str(UPSCALERS / "sr_x4.onnx"))
-    q.add_argument("--pixel-cpu", default="")
-    q.add_argument("--cpu", default=str(files.sibling(UPSCALERS / "sr_x4.onnx", files.Variant.CPU)))
+    # Defaults per factor (x4: the shipped files and the baselines beside them in runs/sr/export;
+    # x8: the short-trained x8 nets); "" leaves a row out.
+    q.add_argument("--pixel", default=None, help="pixel-loss sr net (default: runs/sr/export/sr_x<F>_pixel.onnx)")
+    q.add_argument("--feature", default=None, help="feature-loss sr net (default: the shipped sr_x<F>.onnx, "
+                   "else runs/sr/export/sr_x<F>.onnx)")
+    q.add_argument("--old-cpu", default=None, help="x4: the first CPU version (feature loss only), for comparison")
+    q.add_argument("--pixel-cpu", default=None, help="x4: the CPU net after its pixel-loss stage")
+    q.add_argument("--cpu", default=None, help="the shipped CPU version (sr_x<F>.cpu.onnx)")
     q.add_argument("--contextual", default="")
-    q.add_argument("--grid", default=str(ROOT / "docs" / "sr_grid.png"), help="grid PNG (\"\" for none)")
+    q.add_argument("--grid", default=None, help="grid PNG (default docs/sr_grid.png, x8: docs/sr_grid_x8.png; "
+                   "\"\" for none)")
     q.add_argument("--grid-photos", nargs="*", default=["skimage_astronaut", "misc_grace_hopper", "skimage_chelsea"])
     s = sub.add_parser("speed")
     s.add_argument("--model", default=str(UPSCALERS / "sr_x4.onnx"))
     s.add_argument("--frames", type=int, default=90)
     s.add_argument("--full-frames", type=int, default=3, help="frames for the (slow) full net")
+    lv = sub.add_parser("live")
+    lv.add_argument("--model", default=str(UPSCALERS / "sr_x4.onnx"))
+    lv.add_argument("--style", default=str(ROOT / "models" / "styles" / "starry_night.onnx"))
+    lv.add_argument("--runs", type=int, default=10)
     args = p.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.what == "quality":
-        run_quality(args)
-    else:
-        run_speed(args)
+        _default_files(args)
+    {"quality": run_quality, "speed": run_speed, "live": run_live}[args.what](args)
     return 0
 
 
