@@ -62,14 +62,15 @@ def test_dis_flow_recovers_a_known_pan_to_a_fraction_of_a_pixel() -> None:
 
 def test_the_previous_output_is_carried_along_the_motion() -> None:
     """Strength 1 on a clean pan: the output of frame 1 is frame 0's painting moved with
-    the content, not frame 1's own (different) painting."""
+    the content, not frame 1's own (different) painting. (Without the coarse colour of
+    the current frame, which the fade tests check.)"""
     frames = pan(photo(), 2, (8, 0))
     rng = np.random.default_rng(0)
     paint0 = cv2.GaussianBlur(rng.integers(0, 256, (520, 700, 3), dtype=np.uint8), (0, 0), 3)
     paint0 = cv2.normalize(paint0, None, 0, 255, cv2.NORM_MINMAX)
     styl0 = paint0[:480, :640].copy()
     styl1 = np.full_like(styl0, 128)
-    s = Stabilizer(1.0)
+    s = Stabilizer(1.0, follow_fades=False)
     assert np.array_equal(s(frames[0], styl0), styl0)  # the first frame passes unchanged
     out = s(frames[1], styl1)
     expected = paint0[:480, 8:648]  # styl0 moved by the pan
@@ -187,9 +188,70 @@ def test_stabilised_pan_flickers_less_than_per_frame(keep_detail: bool) -> None:
     ratio = temporal_error(outs[3:]) / temporal_error(styl[3:])
     contrast = detail(outs[-1]) / detail(styl[-1])
     if keep_detail:
-        assert ratio < 0.65 and contrast > 0.75, (ratio, contrast)
+        assert ratio < 0.6 and contrast > 0.7, (ratio, contrast)  # the gain is capped at 2: not all the way back
     else:
         assert ratio < 0.5 and contrast < 0.6, (ratio, contrast)
+
+
+def test_a_fade_is_followed_without_lag() -> None:
+    """The whole frame brightens 6 levels a frame on a still camera: the photometric check
+    trusts it, so a plain blend trails the painting (by about strength / (1 - strength)
+    frames of change); with the coarse colour taken from the current painting the output
+    keeps up, and the painting's fine texture is still carried over (the flicker filter)."""
+    base = photo()[40:520, 40:680].astype(int)
+    rng = np.random.default_rng(3)
+    frames = [np.clip(base + 6 * i, 0, 255).astype(np.uint8) for i in range(12)]
+    # "painting": the frame plus texture that changes every frame
+    styl = [np.clip(f.astype(int) + rng.normal(0, 15, f.shape), 0, 255).astype(np.uint8) for f in frames]
+
+    def lag(follow: bool) -> float:
+        s = Stabilizer(0.85, follow_fades=follow)
+        outs = [s(f, st) for f, st in zip(frames, styl, strict=True)]
+        assert s.stats.resets == 0
+        # the output's brightness against this frame's own painting
+        return float(np.mean([(interior(o).astype(int) - interior(st)).mean() for o, st in zip(outs[4:], styl[4:],
+                                                                                               strict=True)]))
+
+    assert lag(False) < -12  # trails the fade by about two frames' worth of brightening
+    assert abs(lag(True)) < 2
+
+
+def test_phase_follows_the_camera_on_the_nets_grid() -> None:
+    """A pan of (3, 2) px a frame: the offset at which the frame is put on the net's
+    8-pixel grid advances with the camera, mod 8, so the grid stays on the content."""
+    frames = pan(photo("coffee.jpg", (900, 700)), 6, (3, 2))
+    s = Stabilizer()
+    got = []
+    for f in frames:
+        s.track(f)
+        got.append(s.phase(1.0))
+    assert got == [((3 * i) % 8, (2 * i) % 8) for i in range(6)], got
+    assert s.stats.shift == pytest.approx((3.0, 2.0), abs=0.25)
+
+
+def test_phase_lock_keeps_a_real_nets_texture_on_the_content() -> None:
+    """A bundled style net on a slow pan: its texture boils because the pan moves the
+    content across the net's stride-8 sampling grid. With the stabiliser's phase lock
+    alone (strength ~0, so nothing is blended) the temporal error along the known motion
+    falls to well under half of per-frame."""
+    from stylecam.models.runtime.engines import open_engine
+    from stylecam.models.style.catalog import discover
+
+    style = next((st for st in discover() if st.ok and st.source == "bundled"), None)
+    if style is None:
+        pytest.skip("no bundled style")
+    eng = open_engine(style.path, "auto")
+    frames = pan(photo(size=(420, 330)), 6, (2, 1), w=320, h=240)
+    flow = np.broadcast_to(np.array([2, 1], np.float32), (240, 320, 2))
+
+    def error(stabilize: float) -> float:
+        p = FrameProcessor(eng, stabilize=stabilize)
+        outs = [p(f) for f in frames]
+        return float(np.mean([np.abs(interior(outs[i + 1]).astype(int) - interior(warp(outs[i], flow))).mean()
+                              for i in range(len(outs) - 1)]))
+
+    per_frame, locked = error(0.0), error(1e-3)
+    assert locked < 0.5 * per_frame, (locked, per_frame)
 
 
 # --------------------------------------------------------------------------- the processor
@@ -279,6 +341,24 @@ def test_gui_steady_toggle_and_strength(qtbot, make_window) -> None:  # noqa: F8
     assert window.processor.stabilize == 0.0 and not window.steady_action.isChecked()
     result = fresh_result(qtbot, window)
     assert np.array_equal(result.stylized, 255 - result.frame.image)
+
+
+def test_gui_steady_and_its_strength_are_remembered(qtbot, make_window, gui_prefs) -> None:  # noqa: F811
+    window = make_window(style="a_negative")
+    wait_for_style(qtbot, window, "a_negative")
+    window.controls.steady.setChecked(True)
+    window.controls.steady_strength.setValue(60)
+    window.close()
+    assert gui_prefs.steady and gui_prefs.steady_strength == pytest.approx(0.6)
+    again = make_window(style="a_negative")
+    c = again.controls
+    assert c.steady.isChecked() and again.steady_action.isChecked() and c.steady_strength.value() == 60
+    assert again.processor.stabilize == pytest.approx(0.6)
+    c.steady.setChecked(False)
+    again.close()
+    third = make_window(style="a_negative")
+    assert not third.controls.steady.isChecked() and third.processor.stabilize == 0.0
+    assert third.controls.steady_strength.value() == 60
 
 
 # --------------------------------------------------------------------------- the temporal loss

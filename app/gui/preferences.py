@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from PyQt6.QtCore import QByteArray, QSettings
 
+from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
+
 ORGANISATION = "stylecam"
 APPLICATION = "stylecam"
 RESOLUTIONS: dict[str, int | None] = {"360p": 360, "480p": 480, "720p": 720, "native": None}
@@ -92,6 +94,26 @@ class Preferences:
     @split.setter
     def split(self, value: bool) -> None:
         self._set("split", bool(value))
+
+    @property
+    def steady(self) -> bool:
+        """The "Steady" toggle (temporal stabilisation, app/stabilize.py)."""
+        return _bool(self._get("steady", False))
+
+    @steady.setter
+    def steady(self, value: bool) -> None:
+        self._set("steady", bool(value))
+
+    @property
+    def steady_strength(self) -> float:
+        try:
+            return min(1.0, max(0.0, float(self._get("steady_strength", DEFAULT_STABILIZE))))
+        except (TypeError, ValueError):
+            return DEFAULT_STABILIZE
+
+    @steady_strength.setter
+    def steady_strength(self, value: float) -> None:
+        self._set("steady_strength", float(value))
 
     @property
     def upscale(self) -> bool:

@@ -41,7 +41,6 @@ from stylecam.app.live.engine_loader import EngineFactory, default_factory
 from stylecam.app.live.mailbox import Result
 from stylecam.app.live.output import default_output_dir, output_name, write_png
 from stylecam.app.live.sources import FileSource, SourceError, list_cameras, make_source
-from stylecam.app.stabilize import DEFAULT_STRENGTH as DEFAULT_STABILIZE
 from stylecam.media_types import VIDEO_SUFFIXES
 from stylecam.models.runtime.engines import CHOICES
 
@@ -155,7 +154,7 @@ class MainWindow(QMainWindow):
         c = self.controls
         c.strength.setValue(round(self.prefs.strength * 100))
         c.preserve.setChecked(self.prefs.preserve_colors)
-        c.steady_strength.setValue(round(DEFAULT_STABILIZE * 100))
+        c.steady_strength.setValue(round(self.prefs.steady_strength * 100))
         c.resolution.setCurrentText(self.prefs.resolution)
         from stylecam.models.runtime.engines import ENGINE_NAMES
 
@@ -275,6 +274,7 @@ class MainWindow(QMainWindow):
     def _restore(self, style: str | None) -> None:
         self.split_action.setChecked(self.prefs.split)
         self.preserve_action.setChecked(self.prefs.preserve_colors)
+        self.controls.steady.setChecked(self.prefs.steady)
         wanted = style or self.prefs.style
         index = self.style_menu.index_of(wanted) if wanted else None
         if index is None and wanted:
@@ -496,6 +496,7 @@ class MainWindow(QMainWindow):
         """Temporal stabilisation on/off and its strength (app/stabilize.py)."""
         c = self.controls
         self.processor.stabilize = c.steady_strength.value() / 100 if c.steady.isChecked() else 0.0
+        self.prefs.steady, self.prefs.steady_strength = c.steady.isChecked(), c.steady_strength.value() / 100
         if self.steady_action.isChecked() != c.steady.isChecked():
             self.steady_action.setChecked(c.steady.isChecked())
 
