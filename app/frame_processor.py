@@ -13,10 +13,11 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 
 from stylecam.app import effects
-from stylecam.app.stabilize import Stabilizer
+from stylecam.app.stabilize import PHASE_PERIOD, Stabilizer
 
 
 class FrameEngine(Protocol):
@@ -50,8 +51,9 @@ class FrameProcessor:
     snapshot under a lock. ``engine=None`` (or strength 0) passes frames through, which
     is the "Original" entry of the style menu.
 
-    With ``stabilize`` above 0 each output is blended with the previous one warped by
-    the optical flow (:class:`~stylecam.app.stabilize.Stabilizer`): that is state
+    With ``stabilize`` above 0 each frame is stylized on the net's sampling grid where
+    the camera's motion puts it (the grid lock) and blended with the previous output
+    warped by the optical flow (:class:`~stylecam.app.stabilize.Stabilizer`): that is state
     across frames, so the processor must then be called with the frames of one clip in
     display order, from one thread at a time (the live worker; the batch transform
     stage, which runs in order). :meth:`restart` starts a new clip; a new engine or
@@ -148,16 +150,17 @@ class FrameProcessor:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         s = self._settings  # one snapshot for the whole frame
-        out = self._stylize(frame, s)
-        if s.stabilize <= 0.0 or out is frame:
+        if s.stabilize <= 0.0 or s.engine is None or s.strength <= 0.0:
             self._stabilized_for = None  # the history is stale once frames pass unfiltered
-            return out
+            return self._stylize(frame, s)
         key = (s.engine, s.size)
         if self._restart or key != self._stabilized_for:
             self._restart = False
             self._stabilizer.reset()
             self._stabilized_for = key
         self._stabilizer.strength = s.stabilize
+        self._stabilizer.track(frame)  # the motion first: it decides where the net's grid sits
+        out = self._stylize(frame, s, locked=True)
         return self._stabilizer(frame, out)
 
     @property
@@ -165,17 +168,33 @@ class FrameProcessor:
         """The temporal filter (its ``stats`` say how many scene cuts it has seen)."""
         return self._stabilizer
 
-    def _stylize(self, frame: np.ndarray, s: FrameSettings) -> np.ndarray:
+    def _stylize(self, frame: np.ndarray, s: FrameSettings, locked: bool = False) -> np.ndarray:
         if s.engine is None or s.strength <= 0.0:
             return frame
         h, w = frame.shape[:2]
         pw, ph = effects.processing_size(w, h, s.size)
-        min_side = (s.engine.constraints or {}).get("min_side") or 1
+        constraints = s.engine.constraints or {}
+        min_side = constraints.get("min_side") or 1
         if min(pw, ph) < min_side:  # below what the net accepts: stylize a scaled-up copy
             scale = min_side / min(w, h)
             pw, ph = max(min_side, round(w * scale)), max(min_side, round(h * scale))
         small = effects.resize(frame, pw, ph)
-        stylized = effects.resize(s.engine.run(small), w, h)
+        if locked and constraints.get("dynamic_size", True):
+            stylized = self._run_on_grid(s.engine, small, self._stabilizer.phase(pw / w))
+        else:
+            stylized = s.engine.run(small)
+        stylized = effects.resize(stylized, w, h)
         if s.preserve_colors:
             stylized = effects.preserve_colors(stylized, frame)
         return effects.blend(stylized, frame, s.strength)
+
+    @staticmethod
+    def _run_on_grid(engine: FrameEngine, small: np.ndarray, offset: tuple[int, int]) -> np.ndarray:
+        """Stylize ``small`` placed at ``offset`` on a canvas PHASE_PERIOD pixels larger
+        (mirrored border), so that the net's sampling grid stays on the moving content
+        (``Stabilizer.phase``); the canvas keeps one size, so no engine reshapes."""
+        ox, oy = offset
+        p = PHASE_PERIOD
+        canvas = cv2.copyMakeBorder(small, oy, p - oy, ox, p - ox, cv2.BORDER_REFLECT_101)
+        h, w = small.shape[:2]
+        return np.ascontiguousarray(engine.run(canvas)[oy:oy + h, ox:ox + w])

@@ -3,8 +3,9 @@
 Prints Markdown tables, every figure measured in this run on this machine:
 
 1. Cost of the run-time stabiliser (``stylecam.app.stabilize.Stabilizer``) per 640x480
-   frame, and ``stylecam stylize`` end to end at 640x480 with and without ``--stabilize``
-   (a subprocess, as a user runs it; frames/s as the command prints it for the file).
+   frame (CPU time with OpenCV on one thread; wall time with its default threads), and
+   ``stylecam stylize`` end to end at 640x480 with and without ``--stabilize`` (a
+   subprocess, as a user runs it; frames/s as the command prints it for the file).
    Targets: <= 5 ms a frame; >= 30 frames/s with ``--stabilize``.
 2. Per bundled style (``models/styles/*.onnx``, opened with ``open_engine(..., "auto")``
    and run through ``FrameProcessor`` exactly as the CLI does): temporal error on clips
@@ -18,16 +19,22 @@ Prints Markdown tables, every figure measured in this run on this machine:
    with Ruder et al.'s forward-backward occlusion mask, and Lai et al.'s E_warp (squared
    L2 over RGB on 0-1, non-occluded pixels, mean over frame pairs) sits beside the MAD.
    Style loss: the training objective's Gram term (VGG16, the recipe's layers, the
-   style's painting) of the output frames, relative to per-frame's.
+   style's painting) of the last frames of the clean pans (and, apart, zooms) of two
+   photos, relative to per-frame's.
    Rows: per-frame; input pixel freeze (eps = 25, the TensorRT webcam peer's method);
-   the run-time stabiliser; a temporally trained net (``--trained NAME=ONNX``), the same
+   the stabiliser's grid lock alone (strength 1e-6: nothing visible is blended); the
+   run-time stabiliser; a temporally trained net (``--trained NAME=ONNX``), the same
    net fine-tuned without the temporal loss as its control (``--control NAME=ONNX``); and
    trained net + stabiliser. Targets on the pans: stabiliser <= half of per-frame, style
    loss within 10%.
 3. Ghosting: a pan, a hard cut to another photo, then a fast pan (40 px a frame): the
    difference between the stabilised and the per-frame output on the first frame after
    the cut (0 = no ghost of the last shot) and on the fast frames; a PNG strip of these
-   frames (input / per-frame / stabilised) for the README (``--strip``).
+   frames (input / per-frame / stabilised) for the README (``--strip``). The reference
+   is the stabiliser's own paintings (grid-locked, not blended).
+4. Fades: a still camera while the picture brightens 6 levels a frame; how far the
+   stabilised output trails per-frame, with and without the coarse colour of the
+   current frame.
 
     python bench/bench_temporal.py                           # everything, bundled styles
     python bench/bench_temporal.py --styles great_wave --quick
@@ -71,6 +78,8 @@ FREEZE_EPS = 25        # the TensorRT webcam peer's input freeze threshold (issu
 PAN_STEP = (2, 1)      # slow pan, px a frame (exact: integer, so no resampling in the input)
 ZOOM_STEP = 0.005      # slow zoom, 0.5% a frame
 FAST_STEP = 40         # fast pan for the ghosting check, px a frame
+FADE_STEP = 6          # the fade check: levels a frame the whole picture brightens by
+GRID_ONLY = 1e-6       # a --stabilize strength that blends nothing visible: the phase lock alone
 CLIP_PHOTOS = ("tests/data/astronaut.jpg", "tests/data/chelsea.jpg", "tests/data/coffee.jpg",
                "mate_", "interior_")  # the last two: the first shared photo with that prefix
 
@@ -285,7 +294,8 @@ class Row:
     errors: dict[str, float] = field(default_factory=dict)   # clip key -> MAD
     ewarp: float | None = None
     real_mad: float | None = None
-    style: float | None = None
+    style: float | None = None       # on the pans' last frames
+    style_zoom: float | None = None  # on the zooms' last frames
 
 
 def fmt(v: float | None, spec: str = ".2f") -> str:
@@ -305,6 +315,7 @@ def bench_style(name: str, path: Path, clips: list[Clip], real: Clip | None, arg
             loss = StyleLoss(painting)
     engines: list[tuple[str, object, float, bool]] = [("per-frame", eng, 0.0, False),
                                                       (f"input freeze (eps = {FREEZE_EPS})", eng, 0.0, True),
+                                                      ("grid lock only (no blending)", eng, GRID_ONLY, False),
                                                       (f"stabiliser (--stabilize {args.strength})", eng, args.strength,
                                                        False)]
     if name in args.control:
@@ -319,7 +330,7 @@ def bench_style(name: str, path: Path, clips: list[Clip], real: Clip | None, arg
     for row_label, e, stab, freeze in engines:
         row = Row(row_label)
         p = FrameProcessor(e, stabilize=stab)
-        style_outs = []
+        style_outs: dict[str, list[np.ndarray]] = {"pan": [], "zoom": []}
         for ci, clip in enumerate(clips):
             frames = freeze_inputs(clip.frames) if freeze else clip.frames
             outs = run_clip(p, frames)
@@ -327,14 +338,15 @@ def bench_style(name: str, path: Path, clips: list[Clip], real: Clip | None, arg
             if not rows:
                 floor.errors[f"{clip.kind}/{clip.quality}/{clip.name}"] = temporal_error(clip.frames, clip)[0]
             if ci in style_frames:
-                style_outs.append(outs[-1])
+                style_outs[clip.kind].append(outs[-1])
         if real is not None:
             frames = freeze_inputs(real.frames) if freeze else real.frames
             row.real_mad, row.ewarp = temporal_error(run_clip(p, frames), real)
             if not rows:
                 floor.real_mad, floor.ewarp = temporal_error(real.frames, real)
-        if loss is not None and style_outs:
-            row.style = loss(style_outs)
+        if loss is not None:
+            row.style = loss(style_outs["pan"]) if style_outs["pan"] else None
+            row.style_zoom = loss(style_outs["zoom"]) if style_outs["zoom"] else None
         rows.append(row)
         print(f"  {name}: {row_label} done", file=sys.stderr, flush=True)
     return rows, floor, label
@@ -350,10 +362,10 @@ def style_table(name: str, label: str, rows: list[Row], floor: Row, real_name: s
     cols = [("pan", "clean"), ("pan", "noisy"), ("pan", "compressed"), ("zoom", "clean"), ("zoom", "noisy"),
             ("zoom", "compressed")]
     head = ("| method | " + " | ".join(f"{k} {q}" for k, q in cols) + " | pans | gap closed (pans) | worst pan clip / "
-            "per-frame | real clip MAD | E_warp x1000 | style loss vs per-frame |")
+            "per-frame | real clip MAD | E_warp x1000 | style loss vs per-frame, pans | style loss, zooms |")
     lines = [f"### {name} — engine {label}", "",
              f"Temporal error (MAD, 0-255, lower is steadier), mean over {len(base.errors) // 6} photos per column. "
-             f"Real clip: {real_name or 'none found'}.", "", head, "|" + "---|" * (len(cols) + 7)]
+             f"Real clip: {real_name or 'none found'}.", "", head, "|" + "---|" * (len(cols) + 8)]
 
     def row_line(r: Row, is_floor: bool = False) -> str:
         pans = mean_over(r, "pan")
@@ -364,11 +376,13 @@ def style_table(name: str, label: str, rows: list[Row], floor: Row, real_name: s
             ratios = [r.errors[k] / base.errors[k] for k in r.errors if k.startswith("pan/")]
             worst = f"{max(ratios):.2f}"
         ew = None if r.ewarp is None else r.ewarp * 1000
-        sl = "—"
+        sl = slz = "—"
         if not is_floor and r.style is not None and base.style:
             sl = "(reference)" if r is base else f"{(r.style / base.style - 1):+.1%}"
+        if not is_floor and r.style_zoom is not None and base.style_zoom:
+            slz = "(reference)" if r is base else f"{(r.style_zoom / base.style_zoom - 1):+.1%}"
         return (f"| {r.label} | " + " | ".join(fmt(mean_over(r, k, q)) for k, q in cols) +
-                f" | {fmt(pans)} | {gap} | {worst} | {fmt(r.real_mad)} | {fmt(ew, '.3f')} | {sl} |")
+                f" | {fmt(pans)} | {gap} | {worst} | {fmt(r.real_mad)} | {fmt(ew, '.3f')} | {sl} | {slz} |")
 
     lines.append(row_line(floor, True))
     lines += [row_line(r) for r in rows]
@@ -379,7 +393,7 @@ def style_table(name: str, label: str, rows: list[Row], floor: Row, real_name: s
         ok_s = stab.style is None or base.style is None or abs(stab.style / base.style - 1) <= 0.10
         sl = "not measured" if stab.style is None or base.style is None else f"{stab.style / base.style - 1:+.1%}"
         lines += ["", f"Targets ({name}): stabiliser on every pan clip <= half of per-frame: "
-                      f"**{'yes' if ok_t else 'no'}** (worst ratio {max(ratios):.2f}); style loss within 10%: "
+                      f"**{'yes' if ok_t else 'no'}** (worst ratio {max(ratios):.2f}); style loss on the pans within 10%: "
                       f"**{'yes' if ok_s else 'no'}** ({sl})."]
     return "\n".join(lines)
 
@@ -388,29 +402,45 @@ def style_table(name: str, label: str, rows: list[Row], floor: Row, real_name: s
 
 
 def bench_cost(frames: Sequence[np.ndarray], runs: int = 3) -> str:
-    lines = ["| stabiliser (640x480) | wall ms, median | wall ms, 90th pct | CPU ms, median (all threads) | "
-             "mean confidence | <= 5 ms |", "|---|---|---|---|---|---|"]
+    """CPU time of the stabiliser alone, OpenCV on one thread (the work itself, which
+    others' load barely changes), and wall time with OpenCV's default threads."""
+    lines = ["| stabiliser (640x480) | CPU ms, 1 thread, median | CPU ms, 1 thread, 90th pct | of which tracking "
+             "(flow, global motion, confidence) | wall ms, default threads, median | mean confidence | <= 5 ms CPU |",
+             "|---|---|---|---|---|---|---|"]
     rng = np.random.default_rng(0)
     styl = [np.clip(f + rng.normal(0, 20, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    threads = cv2.getNumThreads()
     for fb in (False, True):
-        times, cpu = [], []
+        cpu, track, wall, confs = [], [], [], []
         s = Stabilizer(DEFAULT_STRENGTH, forward_backward=fb)
-        confs = []
-        for _ in range(runs):
-            s.reset()
-            for f, st in zip(frames, styl, strict=True):
-                t, c = time.perf_counter(), time.process_time()
-                s(f, st)
-                times.append((time.perf_counter() - t) * 1000)
-                cpu.append((time.process_time() - c) * 1000)
-                confs.append(s.stats.last_confidence)
-        times, cpu = sorted(times[1:]), sorted(cpu[1:])
-        med, p90 = statistics.median(times), times[int(0.9 * (len(times) - 1))]
-        label = "photometric confidence (default)" if not fb else "photometric + forward-backward check"
-        lines.append(f"| {label} | {med:.2f} | {p90:.2f} | {statistics.median(cpu):.2f} | {np.mean(confs[1:]):.2f} | "
+        for n_threads, wanted in ((1, "cpu"), (threads, "wall")):
+            cv2.setNumThreads(n_threads)
+            for _ in range(runs):
+                s.reset()
+                for i, (f, st) in enumerate(zip(frames, styl, strict=True)):
+                    t, c = time.perf_counter(), time.process_time()
+                    s.track(f)
+                    c1 = time.process_time()
+                    s(f, st)
+                    if i == 0:
+                        continue
+                    if wanted == "cpu":
+                        cpu.append((time.process_time() - c) * 1000)
+                        track.append((c1 - c) * 1000)
+                        confs.append(s.stats.last_confidence)
+                    else:
+                        wall.append((time.perf_counter() - t) * 1000)
+        cv2.setNumThreads(threads)
+        cpu_sorted = sorted(cpu)
+        med = statistics.median(cpu)
+        label = "default (photometric confidence)" if not fb else "with the forward-backward check"
+        lines.append(f"| {label} | {med:.2f} | {cpu_sorted[int(0.9 * (len(cpu) - 1))]:.2f} | "
+                     f"{statistics.median(track):.2f} | {statistics.median(wall):.2f} | {np.mean(confs):.2f} | "
                      f"{'yes' if med <= 5 else '**no**'} |")
-    lines.append("\nWall time suffers from whatever else runs on the machine (see the load average); CPU time "
-                 "(both OpenCV threads summed) is the work itself, an upper bound on the wall time of an idle machine.")
+    lines.append(f"\nCPU time with `cv2.setNumThreads(1)`: the stabiliser's own work, which the load of other "
+                 f"processes changes little; wall time with OpenCV's {threads} threads suffers from that load "
+                 "(see the load average). The stylize canvas of the phase lock (8 px larger) is in the "
+                 "end-to-end figures below, not here.")
     return "\n".join(lines)
 
 
@@ -472,7 +502,9 @@ def bench_ghosting(name: str, path: Path, photos: list[Path], strength: float, s
     fast = [big[10:10 + H, 10 + FAST_STEP * i:10 + FAST_STEP * i + W].copy() for i in range(6)]
     seq = a + fast  # frame 6 is the cut; frames 7-11 move 40 px a frame
     eng = open_engine(path, "auto")
-    per = run_clip(FrameProcessor(eng), seq)
+    # The reference: the very paintings the stabiliser blends (the grid lock on, nothing
+    # blended), so that the difference is what the blend carried over, nothing else.
+    per = run_clip(FrameProcessor(eng, stabilize=GRID_ONLY), seq)
     p = FrameProcessor(eng, stabilize=strength)
     stab = run_clip(p, seq)
     d = [float(np.abs(s.astype(int) - q).mean()) for s, q in zip(stab, per, strict=True)]
@@ -483,7 +515,7 @@ def bench_ghosting(name: str, path: Path, photos: list[Path], strength: float, s
         rows = []
         diff = [cv2.applyColorMap(np.clip(np.abs(s_.astype(int) - q).max(axis=-1) * 4, 0, 255).astype(np.uint8),
                                   cv2.COLORMAP_INFERNO) for s_, q in zip(stab, per, strict=True)]
-        for label, seq_ in (("input", seq), ("per-frame", per), (f"--stabilize {strength}", stab),
+        for label, seq_ in (("input", seq), ("per-frame (grid-locked, not blended)", per), (f"--stabilize {strength}", stab),
                             ("|stabilised - per-frame| x4 (black: new frame unchanged)", diff)):
             tiles = [cv2.resize(seq_[i], (tw, th), interpolation=cv2.INTER_AREA) for i in cols]
             row = np.hstack(tiles)
@@ -497,6 +529,25 @@ def bench_ghosting(name: str, path: Path, photos: list[Path], strength: float, s
         strip.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(strip), np.vstack([head, *rows]), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return "\n".join(lines)
+
+
+def bench_fade(name: str, path: Path, photo: Path, strength: float) -> str:
+    """A still camera while the picture brightens FADE_STEP levels a frame (a fade, an
+    exposure change): how far the stabilised output trails the per-frame one."""
+    from stylecam.models.runtime.engines import open_engine
+
+    img = cv2.resize(cv2.imread(str(photo)), (W, H), interpolation=cv2.INTER_AREA).astype(int)
+    seq = [np.clip(img * 0.6 + FADE_STEP * i, 0, 255).astype(np.uint8) for i in range(12)]
+    eng = open_engine(path, "auto")
+    per = run_clip(FrameProcessor(eng), seq)
+    cells = []
+    for follow in (False, True):
+        p = FrameProcessor(eng, stabilize=strength)
+        p.stabilizer.follow_fades = follow
+        outs = run_clip(p, seq)
+        cells.append(float(np.mean([(o.astype(np.float32) - q).mean() for o, q in zip(outs[4:], per[4:],
+                                                                                        strict=True)])))
+    return f"| {name} | {cells[0]:+.1f} | {cells[1]:+.1f} |"
 
 
 # --------------------------------------------------------------------------- main
@@ -575,13 +626,19 @@ def main(argv: list[str] | None = None) -> int:
         print(style_table(name, label, rows, floor, real_path.name if real_path else None) + "\n", flush=True)
 
     print("## 3. Ghosting: a hard cut, then a fast pan\n")
-    print("Mean |stabilised - per-frame| (0-255) on frames 5-11: 5 = the last slow-pan frame, 6 = the first frame "
+    print("Mean |stabilised - per-frame (grid-locked, not blended)| (0-255) on frames 5-11: 5 = the last slow-pan frame, "
+          "6 = the first frame "
           f"after a hard cut (0 = no ghost of the last shot), 7-11 = a pan at {FAST_STEP} px a frame; and the "
           "scene cuts the stabiliser detected.\n")
     print("| style | 5 | 6 (cut) | 7 | 8 | 9 | 10 | 11 | resets |\n|---|---|---|---|---|---|---|---|---|")
     for k, (name, path) in enumerate(styles):
         print(bench_ghosting(name, path, photos[:2] if len(photos) > 1 else photos * 2, args.strength,
                              args.strip if k == 0 else None), flush=True)
+    print(f"\n## 4. Fades\n\nA still camera while the picture brightens {FADE_STEP} levels a frame: mean (stabilised - "
+          "per-frame) over frames 4-11, in levels (negative: the output trails the fade).\n")
+    print("| style | plain blend | with the coarse colour of the current frame (default) |\n|---|---|---|")
+    for name, path in styles:
+        print(bench_fade(name, path, photos[0], args.strength), flush=True)
     if args.strip:
         print(f"\nFrames of the first style written to {args.strip.relative_to(ROOT) if args.strip.is_relative_to(ROOT) else args.strip}.")
     print(f"\nload average at end: {os.getloadavg()}")
