@@ -22,6 +22,7 @@ energy at 2 and 4 px.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -45,7 +46,7 @@ from stylecam.training.vgg import load_vgg16  # noqa: E402
 
 PAINTING_DIR = ROOT.parent / "shared" / "data" / "paintings"
 APPROACHES = ("a", "b")
-LABELS = {"a": "(a) perceptual", "b": "(b) L-BFGS teacher + fine-tune"}
+LABELS = {"a": "(a) perceptual", "b": "(b) L-BFGS teacher + fine-tune", "b2": "(b) with a fresh Adam for the fine-tune"}
 
 
 def phases(approach: str, minutes: float) -> list[Phase]:
@@ -58,7 +59,7 @@ def phases(approach: str, minutes: float) -> list[Phase]:
 
 def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
-    out = args.out / args.approach
+    out = args.run_dir or args.out / args.approach
     opts = BudgetOptions(name=args.style, style_image=PAINTING_DIR / PAINTINGS[args.style], data=args.data, out=out,
                          recipe=STYLES[args.style], phases=phases(args.approach, args.minutes),
                          snapshots=tuple(args.snapshots), checkpoint_every=args.checkpoint_every,
@@ -87,8 +88,10 @@ def evaluate(args: argparse.Namespace) -> None:
     photos = held_out_photos(ROOT.parent / "shared" / "data" / "photos", args.photos, [args.data])
     vgg = load_vgg16(sorted({recipe.content_layer, *recipe.style_layers}))
     style_t = to_tensor(resize_long_side(read_rgb(PAINTING_DIR / PAINTINGS[args.style]), recipe.style_size))
-    rows: dict[str, list[dict]] = {a: [] for a in APPROACHES}
+    rows: dict[str, list[dict]] = {}
     unmodified, curves, own_spec = [], [], []
+    runs = {a: args.out / a for a in APPROACHES} | {Path(d).name: Path(d) for d in args.extra}
+    snaps = {a: snapshots(folder, args.style) for a, folder in runs.items()}  # once: runs may add more meanwhile
     for photo in photos:
         rgb = square(read_rgb(photo), args.size)
         content = to_tensor(rgb)
@@ -104,17 +107,26 @@ def evaluate(args: argparse.Namespace) -> None:
         with torch.no_grad():
             unmodified.append(float(obj(content)))
         own_spec.append([periodic_energy_db(rgb, p) for p in PERIODS])
-        for a in APPROACHES:
-            for i, (minutes, path) in enumerate(snapshots(args.out / a, args.style)):
-                y = run_net(path, rgb)
-                cv2.imwrite(str(args.out / a / f"eval_{photo.stem}_{minutes:05.1f}.png"), cv2.cvtColor(y, cv2.COLOR_RGB2BGR))
-                with torch.no_grad():
-                    loss = float(obj(to_tensor(y)))
+        for a in runs:
+            rows.setdefault(a, [])
+            for i, (minutes, path) in enumerate(snaps[a]):
+                # a snapshot never changes: its figures are cached beside it
+                done = runs[a] / f"eval_{photo.stem}_{args.size}_{minutes:05.1f}.json"
+                if done.is_file():
+                    got = json.loads(done.read_text())
+                    loss, spec = got["loss"], got["spec"]
+                else:
+                    y = run_net(path, rgb)
+                    cv2.imwrite(str(done.with_suffix(".png")), cv2.cvtColor(y, cv2.COLOR_RGB2BGR))
+                    with torch.no_grad():
+                        loss = float(obj(to_tensor(y)))
+                    spec = [periodic_energy_db(y, p) for p in PERIODS]
+                    done.write_text(json.dumps({"loss": loss, "spec": spec}))
                 if len(rows[a]) <= i:
                     history = ckpt.read_metadata(path).get("loss_history") or [{"phase": "?"}]
                     rows[a].append({"minutes": minutes, "phase": history[-1]["phase"], "loss": [], "spec": []})
                 rows[a][i]["loss"].append(loss)
-                rows[a][i]["spec"].append([periodic_energy_db(y, p) for p in PERIODS])
+                rows[a][i]["spec"].append(spec)
     at = min(args.iterations, min(len(c) for c in curves) - 1)
     print(f"### {args.style}, {args.size} px, held-out photos: {', '.join(p.name for p in photos)}\n")
     print(f"L-BFGS from white noise to {at} iterations. Loss = the style's recipe objective "
@@ -123,7 +135,7 @@ def evaluate(args: argparse.Namespace) -> None:
           "periodic 2 px dB | periodic 4 px dB |")
     print("|---|---|---|---|---|---|---|---|---|")
     series = {}
-    for a in APPROACHES:
+    for a in runs:
         pts = []
         for row in rows[a]:
             ls = row["loss"]
@@ -132,11 +144,11 @@ def evaluate(args: argparse.Namespace) -> None:
             ratio = statistics.median(v / c[at] for v, c in zip(ls, curves, strict=True))
             beats = sum(v < u for v, u in zip(ls, unmodified, strict=True))
             spec = [statistics.median(s[j] for s in row["spec"]) for j in range(len(PERIODS))]
-            print(f"| {LABELS[a]} | {row['minutes']:g} | {row['phase']} | {statistics.median(ls):.4g} | "
+            print(f"| {LABELS.get(a, a)} | {row['minutes']:g} | {row['phase']} | {statistics.median(ls):.4g} | "
                   f"{m_txt if m_txt != str(at + 1) else f'>{at}'} | {ratio:.2f} | {beats}/{len(ls)} | "
                   f"{spec[0]:+.1f} | {spec[1]:+.1f} |")
             pts.append((row["minutes"], ratio))
-        series[LABELS[a]] = pts
+        series[LABELS.get(a, a)] = pts
     u_ratio = statistics.median(v / c[at] for v, c in zip(unmodified, curves, strict=True))
     own = [statistics.median(s[j] for s in own_spec) for j in range(len(PERIODS))]
     print(f"| unmodified photo | | | {statistics.median(unmodified):.4g} | "
@@ -177,9 +189,9 @@ def plot(path: Path, series: dict[str, list[tuple[float, float]]], photo_ratio: 
     for xs in range(x0, x1, 12):
         cv2.line(img, (xs, y), (xs + 6, y), (110, 110, 110), 1)
     cv2.putText(img, "unmodified photo", (x1 - 130, y - 5), font, 0.4, (110, 110, 110), 1, cv2.LINE_AA)
-    colours = [(200, 90, 20), (30, 30, 210)]
+    colours = [(200, 90, 20), (30, 30, 210), (0, 150, 0)]
     for k, (label, pts) in enumerate(series.items()):
-        c = colours[k % 2]
+        c = colours[k % len(colours)]
         if pts:
             p = np.array([xy(m, v) for m, v in pts], np.int32)
             cv2.polylines(img, [p], False, c, 2, cv2.LINE_AA)
@@ -201,8 +213,11 @@ def main() -> None:
     p.add_argument("--snapshots", type=float, nargs="+", default=[5, 10, 20, 30, 40])
     p.add_argument("--checkpoint-every", type=float, default=2.0, help="CPU minutes")
     p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
+    p.add_argument("--run-dir", type=Path, help="train: the run's folder (default OUT/APPROACH)")
     p.add_argument("--out", type=Path, default=ROOT / "runs" / "approaches")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--extra", nargs="*", default=[], help="more run folders to evaluate beside OUT/a and OUT/b "
+                   "(named by the folder: b2 = (b) with a fresh Adam for the fine-tune)")
     p.add_argument("--photos", type=int, default=2, help="held-out photos (eval)")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--iterations", type=int, default=100, help="L-BFGS iterations from noise (eval)")

