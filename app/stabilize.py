@@ -50,9 +50,9 @@ PHOTOMETRIC_ALPHA = 50.0
 FB_RELATIVE, FB_ABSOLUTE = 0.01, 0.5
 MB_RELATIVE, MB_ABSOLUTE = 0.01, 0.002
 # The default strength of `--stabilize` with no value, from bench/bench_temporal.py
-# (docs/stabilize.md): at 0.85 the bundled styles' mean temporal error on slow pans
-# falls to 0.43-0.52 of per-frame; the style loss rises 1.5-3% for the styles whose texture
-# is steady, 18-19% for the two whose texture boils most (0.8 and 0.9 were also tried).
+# (docs/stabilize.md): at 0.85, with the grid lock, every bundled style's worst slow-pan clip
+# is at 0.31-0.35 of per-frame and its style loss on the pans within -7%..-1% (the earlier
+# design tried 0.8 and 0.9 as well; not swept again since the grid lock).
 DEFAULT_STRENGTH = 0.85
 # The sampling grid of the bundled CPU nets (three stride-2 convolutions; measured: their
 # output repeats under 8 px shifts, not under 4); a multiple of the paper net's 4.
