@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import openvino as ov  # noqa: E402
 import torch  # noqa: E402
 
-from stylecam.export.onnx_export import FrameModule, _export_graph  # noqa: E402
+from stylecam.export.onnx_export import FrameModule, export_graph  # noqa: E402
 from stylecam.models.nets import layers  # noqa: E402
 from stylecam.models.nets.base import StyleNet, multiply_adds_per_pixel  # noqa: E402
 from stylecam.models.nets.cpu_nets import LiteNet, NanoNet  # noqa: E402
@@ -88,7 +88,7 @@ STEPS = [
 
 def time_net(net: torch.nn.Module, frame: np.ndarray, runs: int, tmp: Path) -> list[float]:
     path = tmp / "net.onnx"
-    _export_graph(FrameModule(net.eval()), path)
+    export_graph(FrameModule(net.eval()), path)
     core = ov.Core()
     model = core.read_model(str(path))
     model.reshape({model.inputs[0]: list(frame.shape)})

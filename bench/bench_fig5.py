@@ -369,13 +369,17 @@ def tables(res: dict[str, dict[str, list]], styles: list[dict[str, Any]], photos
     return "\n".join(lines) + "\n"
 
 
+_REPORTS: dict[int, str] = {}  # size -> that size's report, so far in this run
+
+
 def write_report(args: argparse.Namespace, report: str, size: int) -> None:
+    """Rewrite --out with every size's report so far: a long run leaves a readable file
+    after each size, not only at its end."""
     if args.out is None:
         return
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    sections = getattr(args, "_sections", {})
+    sections = _REPORTS
     sections[size] = report
-    args._sections = sections
     head = (f"# Fig. 5 bench, {dt.date.today().isoformat()}\n\n`{' '.join(['python', *sys.argv])}`\n\n"
             f"torch {torch.__version__}, {torch.get_num_threads()} threads\n\n")
     tmp = args.out.with_name(args.out.name + ".tmp")

@@ -66,13 +66,17 @@ class FrameModule(nn.Module):
         do the pixel shuffle and the NCHW -> HWC change as one byte rearrangement: on a
         CPU the full-resolution float shuffle and transpose cost more than the net's
         last convolutions (measured at 640x480 with OpenVINO)."""
-        s = self.net.shuffle
         y = self.net.forward_subpixels(x).to(torch.float32)
         y = torch.clamp(torch.round(y * 255.0), 0.0, 255.0).to(torch.uint8)
-        h2, w2 = y.shape[-2], y.shape[-1]
-        # channel c*s*s + i*s + j holds pixel (h*s + i, w*s + j) of colour c (pixel_shuffle's order)
-        y = y.reshape(3, s, s, h2, w2).permute(3, 1, 4, 2, 0).reshape(h2 * s, w2 * s, 3)
-        return y[:height, :width]
+        return subpixels_to_frame(y, self.net.shuffle)[:height, :width]
+
+
+def subpixels_to_frame(planes: torch.Tensor, s: int) -> torch.Tensor:
+    """1 x 3*s*s x h x w uint8 sub-pixel planes -> sh x sw x 3 frame, as one byte
+    rearrangement (pixel shuffle and NCHW -> HWC together); styles and upscalers share it."""
+    h, w = planes.shape[-2], planes.shape[-1]
+    # channel c*s*s + i*s + j holds pixel (h*s + i, w*s + j) of colour c (pixel_shuffle's order)
+    return planes.reshape(3, s, s, h, w).permute(3, 1, 4, 2, 0).reshape(h * s, w * s, 3)
 
 
 @dataclass
@@ -86,7 +90,7 @@ class ExportResult:
     fp16_psnr: list[tuple[str, float]] = field(default_factory=list)
 
 
-def _export_graph(module: FrameModule, out: Path) -> str:
+def export_graph(module: FrameModule, out: Path) -> str:
     """torch -> ONNX with dynamic frame size; the dynamo exporter first, TorchScript as fallback."""
     example = torch.randint(0, 256, (97, 131, 3), dtype=torch.uint8)
     quiet = logging.getLogger("torch.onnx")
@@ -146,7 +150,7 @@ def style_properties(meta: dict[str, Any], preview: bytes, preview_source: str, 
     }
 
 
-def _set_metadata(path: Path, props: dict[str, str]) -> None:
+def set_metadata(path: Path, props: dict[str, str]) -> None:
     import onnx
 
     model = onnx.load(str(path))
@@ -158,7 +162,7 @@ def _set_metadata(path: Path, props: dict[str, str]) -> None:
     onnx.save(model, str(path))
 
 
-def _ort_session(path: Path) -> Any:
+def ort_session(path: Path) -> Any:
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -178,12 +182,12 @@ def test_frames(real: list[tuple[str, np.ndarray]], seed: int = 0) -> list[tuple
     return frames
 
 
-def _torch_run(module: nn.Module, frame: np.ndarray) -> np.ndarray:
+def torch_run(module: nn.Module, frame: np.ndarray) -> np.ndarray:
     with torch.inference_mode():
         return module(torch.from_numpy(frame)).numpy()
 
 
-def _atomic_target(out: Path) -> Path:
+def atomic_target(out: Path) -> Path:
     """Where an export is written until verified (``stylecam.atomic``'s one temporary-name scheme)."""
     return atomic.temporary_sibling(out)
 
@@ -228,16 +232,16 @@ def export_style(
     if not real:
         report("note: no real photos given (--images DIR); verifying on random and generated images only")
     src_img, src_note = images.preview_source(preview_image)
-    preview = images.preview_png(_torch_run(module, src_img))
+    preview = images.preview_png(torch_run(module, src_img))
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic_target(out)
+    tmp = atomic_target(out)
     try:
-        exporter = _export_graph(module, tmp)
-        session = _ort_session(tmp)
+        exporter = export_graph(module, tmp)
+        session = ort_session(tmp)
         diffs = []
         for label, frame in test_frames(real):
-            diffs.append(compare(_torch_run(module, frame), session.run(None, {sf.INPUT_NAME: frame})[0], label))
+            diffs.append(compare(torch_run(module, frame), session.run(None, {sf.INPUT_NAME: frame})[0], label))
         for d in diffs:
             report(f"  torch vs ONNX Runtime CPU, {d}")
         check(diffs, checkpoint)
@@ -247,7 +251,7 @@ def export_style(
             "mean_levels": float(np.mean([d.mean for d in diffs])),
             "frames": [d.label for d in diffs],
         }
-        _set_metadata(tmp, style_properties(ck.meta, preview, src_note, "fp32", verification))
+        set_metadata(tmp, style_properties(ck.meta, preview, src_note, "fp32", verification))
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -267,10 +271,10 @@ def _export_fp16(ck: Any, fp32: Path, real: list[tuple[str, np.ndarray]], previe
     from export.fp16 import convert_to_fp16
 
     out = files.form_of(fp32, "fp16")  # output_path checked that it has one
-    tmp = _atomic_target(out)
+    tmp = atomic_target(out)
     try:
         onnx.save(convert_to_fp16(onnx.load(str(fp32))), str(tmp))
-        ref, half = _ort_session(fp32), _ort_session(tmp)
+        ref, half = ort_session(fp32), ort_session(tmp)
         figures = []
         for name, img in real or [("gradient", images.gradient(300, 400))]:
             frame = images.fit(img, 480, 640)
@@ -278,7 +282,7 @@ def _export_fp16(ck: Any, fp32: Path, real: list[tuple[str, np.ndarray]], previe
             b = half.run(None, {sf.INPUT_NAME: frame})[0]
             figures.append((name, psnr(a, b)))
             report(f"  fp16 vs fp32 on {name} 480x640: PSNR {figures[-1][1]:.2f} dB")
-        _set_metadata(tmp, style_properties(ck.meta, preview, src_note, "fp16",
+        set_metadata(tmp, style_properties(ck.meta, preview, src_note, "fp16",
                                             {"psnr_vs_fp32_db": {n: round(p, 2) for n, p in figures}}))
         os.replace(tmp, out)
     finally:

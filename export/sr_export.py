@@ -27,13 +27,14 @@ from torch import nn
 from stylecam.export import images
 from stylecam.export.onnx_export import (
     Report,
-    _atomic_target,
-    _export_graph,
-    _ort_session,
-    _set_metadata,
-    _torch_run,
+    atomic_target,
+    export_graph,
+    ort_session,
     output_path,
+    set_metadata,
     style_properties,
+    subpixels_to_frame,
+    torch_run,
 )
 from stylecam.export.verify import check, compare
 from stylecam.models.errors import StyleError
@@ -53,11 +54,8 @@ class UpscaleFrameModule(nn.Module):
     def forward(self, frame: torch.Tensor) -> torch.Tensor:
         x = (frame.to(torch.float32) / 255.0).permute(2, 0, 1).unsqueeze(0)
         if getattr(self.net, "subpixel_output", False):
-            s = self.factor
             y = torch.clamp(torch.round(self.net.forward_subpixels(x) * 255.0), 0.0, 255.0).to(torch.uint8)
-            h, w = y.shape[-2], y.shape[-1]
-            # channel c*s*s + i*s + j is pixel (h*s + i, w*s + j) of colour c (pixel_shuffle's order)
-            return y.reshape(3, s, s, h, w).permute(3, 1, 4, 2, 0).reshape(h * s, w * s, 3)
+            return subpixels_to_frame(y, self.factor)
         y = torch.clamp(torch.round(self.net(x) * 255.0), 0.0, 255.0).to(torch.uint8)
         return y.squeeze(0).permute(1, 2, 0)
 
@@ -97,14 +95,14 @@ def export_upscaler(checkpoint: str | Path, out: str | Path | None = None, *, im
     src, src_note = images.preview_source(preview_image)
     small = cv2.resize(src, (max(16, src.shape[1] // factor), max(16, src.shape[0] // factor)),
                        interpolation=cv2.INTER_AREA)
-    preview = images.preview_png(_torch_run(module, small))
+    preview = images.preview_png(torch_run(module, small))
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic_target(out)
+    tmp = atomic_target(out)
     try:
-        exporter = _export_graph(module, tmp)
-        session = _ort_session(tmp)
-        diffs = [compare(_torch_run(module, f), session.run(None, {sf.INPUT_NAME: f})[0], label)
+        exporter = export_graph(module, tmp)
+        session = ort_session(tmp)
+        diffs = [compare(torch_run(module, f), session.run(None, {sf.INPUT_NAME: f})[0], label)
                  for label, f in _frames(real)]
         for d in diffs:
             report(f"  torch vs ONNX Runtime CPU, {d}")
@@ -114,7 +112,7 @@ def export_upscaler(checkpoint: str | Path, out: str | Path | None = None, *, im
         props = style_properties(meta, preview, f"{src_note} downscaled x{factor}", "fp32", verification)
         props[sf.KEY_KIND] = "upscaler"
         props[sf.KEY_FACTOR] = str(factor)
-        _set_metadata(tmp, props)
+        set_metadata(tmp, props)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -166,15 +164,15 @@ def _export_fp16(fp32: Path, props: dict[str, str], real: list[tuple[str, np.nda
     from stylecam.export.verify import psnr
 
     out = files.form_of(fp32, "fp16")  # output_path checked that it has one
-    tmp = _atomic_target(out)
+    tmp = atomic_target(out)
     try:
         onnx.save(_resize_in_fp32(convert_to_fp16(onnx.load(str(fp32)))), str(tmp))
-        ref, half = _ort_session(fp32), _ort_session(tmp)
+        ref, half = ort_session(fp32), ort_session(tmp)
         figures = {}
         for label, frame in _frames(real)[2:] or _frames([])[2:]:
             figures[label] = round(psnr(ref.run(None, {sf.INPUT_NAME: frame})[0],
                                         half.run(None, {sf.INPUT_NAME: frame})[0]), 2)
-        _set_metadata(tmp, {**props, sf.KEY_PRECISION: "fp16",
+        set_metadata(tmp, {**props, sf.KEY_PRECISION: "fp16",
                             sf.KEY_VERIFY: json.dumps({"psnr_vs_fp32_db": figures}, sort_keys=True)})
         os.replace(tmp, out)
     finally:
