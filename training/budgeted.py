@@ -16,7 +16,8 @@ Approach (a) is one perceptual phase (small crops, then larger); approach (b) is
 teacher, pixel, then a short perceptual fine-tune.
 
 What makes a step cheaper on these CPUs (measured, 1 thread, johnson net, batch 4 at
-128 px, net + VGG forward and backward: 2.5 s in fp32, 1.2 s under bf16 autocast on AMX;
+128 px, net + VGG forward and backward: 2.5 s in fp32, 1.2 s under bf16 autocast on an
+Intel Xeon with AMX (this session's machine; on an AVX2-only CPU bf16 is emulated, so fp32);
 channels-last changed nothing measurable, so it is not used): bf16 autocast for the net
 and VGG, the losses taken in fp32; content targets from a VGG cut at relu2_2.
 """
@@ -36,6 +37,7 @@ import torch
 from stylecam.models.nets import checkpoint as ckpt
 from stylecam.models.nets.registry import create_model
 from stylecam.training.data import RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
+from stylecam.training.loop import cpu_has_bf16
 from stylecam.training.losses import tv_loss
 from stylecam.training.objective import PerceptualObjective
 from stylecam.training.recipe import Recipe
@@ -66,7 +68,9 @@ class BudgetOptions:
     teacher_cache: Path | None = None
     teacher_size: int = 256
     teacher_iterations: int = 50
-    bf16: bool = True
+    # None: bf16 autocast where the CPU computes bf16 natively (AVX-512 bf16 / AMX, where it
+    # halves a step); elsewhere (an AVX2-only CPU) it is emulated and slower, so fp32.
+    bf16: bool | None = None
     vgg_weights: Path | None = None
     title: str = ""
     log: Any = None                        # a text stream; None: sys.stderr at the time of writing
@@ -86,6 +90,8 @@ class BudgetedRun:
         for p in opts.phases:
             if p.kind not in PHASES:
                 raise ValueError(f"unknown phase {p.kind!r} (use one of {', '.join(PHASES)})")
+        if opts.bf16 is None:
+            opts.bf16 = cpu_has_bf16()
         self.opts = opts
         self.path = opts.out / f"{opts.name}.safetensors"
         self.files = find_images(opts.data)
