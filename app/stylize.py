@@ -432,6 +432,9 @@ def _terminate_like_ctrl_c() -> Any:
             signal.signal(sig, old)
 
 
+terminate_like_ctrl_c = _terminate_like_ctrl_c  # public: ``stylecam upscale`` stops the same way
+
+
 def run_stylize(args: argparse.Namespace) -> int:
     try:
         with _terminate_like_ctrl_c():

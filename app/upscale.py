@@ -11,13 +11,17 @@ apart from styles, and the same engines run them. What this module adds:
   sees exactly the context it would see in the whole frame;
 - videos through the same reader, writer and three-stage pipeline as ``stylecam stylize``:
   audio packets copied unchanged, every frame at its source timestamp (same count, same
-  duration), a progress bar in frames, output under a temporary name until complete.
+  duration), a progress bar in frames, output under a temporary name until complete;
+- resuming: a video is encoded in closed segments in a work folder beside the output, so
+  an interrupted job continues where it stopped when the same command runs again
+  (``stylecam.app.resume``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +35,12 @@ from stylecam.app.stylize import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     InputError,
+    Terminated,
     VideoResult,
     input_kind,
     plan_output,
     stylize_image,
-    transform_video,
+    terminate_like_ctrl_c,
 )
 from stylecam.app.video import VideoError
 
@@ -167,11 +172,28 @@ def open_upscaler_engine(upscaler: StyleBundle | Path, engine: str, full_net: bo
 # --------------------------------------------------------------------------- work
 
 
+def upscale_settings(upscaler: TiledUpscaler) -> dict[str, Any]:
+    """What decides an upscaled frame's pixels: a work folder made with other ones is not resumed."""
+    from stylecam.app.resume import file_identity
+
+    engine = upscaler.engine
+    net = getattr(engine, "path", None)
+    return {"net": file_identity(Path(net)) if net else None, "engine": getattr(engine, "name", type(engine).__name__),
+            "provider": str(getattr(engine, "provider", "")), "factor": upscaler.factor, "tile": upscaler.tile,
+            "overlap": upscaler.overlap}
+
+
 def upscale_video(source: Path, output: Path, upscaler: TiledUpscaler, *, crf: int = 18, preset: str = "superfast",
-                  progress: bool = True, queue_size: int = 6) -> VideoResult:
-    """Decode, upscale and encode one video, the three stages overlapped; audio copied."""
-    return transform_video(source, output, upscaler, scale=upscaler.factor, crf=crf, preset=preset,
-                           progress=progress, queue_size=queue_size)
+                  progress: bool = True, queue_size: int = 6, segment_seconds: float | None = None,
+                  restart: bool = False) -> VideoResult:
+    """Decode, upscale and encode one video, the three stages overlapped; audio copied once.
+    Resumable: see ``stylecam.app.resume`` (``restart`` discards an unfinished job)."""
+    from stylecam.app.resume import DEFAULT_SEGMENT_SECONDS, resumable_transform
+
+    return resumable_transform(source, output, upscaler, settings=upscale_settings(upscaler), scale=upscaler.factor,
+                               crf=crf, preset=preset, progress=progress, queue_size=queue_size,
+                               segment_seconds=segment_seconds or DEFAULT_SEGMENT_SECONDS, restart=restart,
+                               say=lambda text: _say("note", text))
 
 
 @dataclass(frozen=True)
@@ -187,7 +209,7 @@ def _run_job(job: UpscaleJob, upscaler: TiledUpscaler, args: argparse.Namespace)
         print(f"{job.source} -> {job.output}", file=sys.stderr, flush=True)
         return
     result = upscale_video(job.source, job.output, upscaler, crf=args.crf, preset=args.preset,
-                           progress=not args.quiet)
+                           progress=not args.quiet, segment_seconds=args.segment_seconds, restart=args.restart)
     if result.truncated:
         _say("warning", f"{job.source}: file is truncated or damaged at the end; upscaled the {result.frames} "
                         "frames that decode")
@@ -223,6 +245,16 @@ def _overlap(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
     return value
 
 
@@ -262,13 +294,24 @@ def add_upscale_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="superfast",
                    choices=["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"],
                    help="x264 speed preset")
+    p.add_argument("--restart", action="store_true",
+                   help="discard an unfinished job for the same output instead of resuming it (a video that was "
+                   "stopped resumes by default when the same command runs again)")
+    p.add_argument("--segment-seconds", type=_seconds, default=10.0, metavar="S",
+                   help="video is encoded in closed pieces of S seconds in .<output>.partial/ beside the output; "
+                   "an interruption loses at most one")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run_upscale)
 
 
 def run_upscale(args: argparse.Namespace) -> int:
     try:
-        return _run(args)
+        with terminate_like_ctrl_c():
+            return _run(args)
+    except Terminated as e:
+        print(file=sys.stderr)
+        _say("error", f"stopped by {signal.Signals(e.signum).name}; no partial output left behind")
+        return 128 + e.signum
     except KeyboardInterrupt:
         print(file=sys.stderr)
         _say("error", "interrupted; no partial output left behind")
