@@ -41,8 +41,8 @@ import numpy as np
 from stylecam import atomic
 from stylecam.app.pipeline import run_pipeline
 from stylecam.app.segments import join_segments
-from stylecam.app.stylize import InputError, VideoResult
-from stylecam.app.video import DecodedFrame, VideoError, VideoReader, VideoWriter
+from stylecam.app.stylize import InputError, VideoResult, open_input
+from stylecam.app.video import DecodedFrame, VideoError, VideoWriter
 
 MANIFEST = "manifest.json"
 FORMAT = 1  # the manifest's own version: another one is never resumed from
@@ -174,11 +174,7 @@ def resumable_transform(source: Path, output: Path, frame_fn: Callable[[np.ndarr
     from tqdm import tqdm
 
     started = time.perf_counter()
-    try:
-        reader = VideoReader(source)
-    except VideoError as e:
-        raise InputError(source, e.problem) from None
-    with reader:
+    with open_input(source) as reader:
         info = reader.info
         rate = Fraction(info.fps) if info.fps else Fraction(25)
         per_segment = max(1, round(segment_seconds * float(rate)))

@@ -307,6 +307,15 @@ def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf:
                            queue_size=queue_size)
 
 
+def open_input(source: Path) -> VideoReader:
+    """A video input opened for reading; a file that is not a readable video is the user's
+    input problem (InputError, one line naming it), not a crash."""
+    try:
+        return VideoReader(source)
+    except VideoError as e:
+        raise InputError(source, e.problem) from None
+
+
 def transform_video(source: Path, output: Path, frame_fn: Callable[[np.ndarray], np.ndarray], *, scale: int = 1,
                     crf: int = 18, preset: str = "superfast", progress: bool = True,
                     queue_size: int = 6) -> VideoResult:
@@ -320,11 +329,7 @@ def transform_video(source: Path, output: Path, frame_fn: Callable[[np.ndarray],
     from tqdm import tqdm
 
     started = time.perf_counter()
-    try:
-        reader = VideoReader(source)
-    except VideoError as e:
-        raise InputError(source, e.problem) from None
-    with reader:
+    with open_input(source) as reader:
         info = reader.info
         try:
             writer = VideoWriter(output, info.width * scale, info.height * scale, fps=info.fps,

@@ -8,21 +8,7 @@ from stylecam.training.losses import feature_loss, gram, style_loss, tv_loss  # 
 from stylecam.training.objective import PerceptualObjective, style_term  # noqa: E402
 from stylecam.training.recipe import Recipe  # noqa: E402
 
-
-class TinyVGG(torch.nn.Module):
-    """Two random conv layers standing in for VGG's feature layers (the objective's
-    arithmetic is under test here; tests/test_vgg.py checks the real network)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.a = torch.nn.Conv2d(3, 4, 3, padding=1)
-        self.b = torch.nn.Conv2d(4, 8, 3, padding=1, stride=2)
-
-    def forward(self, x):
-        a = torch.relu(self.a(x))
-        return {"relu1_2": a, "relu2_2": torch.relu(self.b(a))}
-
+from helpers.nets import TinyVGG  # noqa: E402
 
 LAYERS = ("relu1_2", "relu2_2")
 

@@ -19,19 +19,7 @@ from stylecam.training.teacher import (  # noqa: E402
     teacher_target,
 )
 
-
-class TinyVGG(torch.nn.Module):
-    """Two random conv layers standing in for VGG (the optimiser's plumbing is under test)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.a = torch.nn.Conv2d(3, 4, 3, padding=1)
-        self.b = torch.nn.Conv2d(4, 8, 3, padding=1, stride=2)
-
-    def forward(self, x):
-        a = torch.relu(self.a(x))
-        return {"relu1_2": a, "relu2_2": torch.relu(self.b(a))}
+from helpers.nets import TinyVGG  # noqa: E402
 
 
 def test_aligned_crops_take_the_same_window_and_flip_from_photo_and_target():

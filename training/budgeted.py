@@ -37,7 +37,7 @@ import torch
 from stylecam.models.nets import checkpoint as ckpt
 from stylecam.models.nets.registry import create_model
 from stylecam.training.data import RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
-from stylecam.training.loop import cpu_has_bf16
+from stylecam.training.loop import cpu_has_bf16, flat_adam_state, load_flat_adam_state
 from stylecam.training.losses import tv_loss
 from stylecam.training.objective import PerceptualObjective
 from stylecam.training.recipe import Recipe
@@ -150,20 +150,10 @@ class BudgetedRun:
         print(f"[{self.opts.name}] {text}", file=self.opts.log or sys.stderr, flush=True)
 
     def _load_optimizer(self, flat: dict[str, torch.Tensor]) -> None:
-        state = {}
-        for i, _p in enumerate(self.net.parameters()):
-            if f"{i}.exp_avg" in flat:
-                state[i] = {"step": flat[f"{i}.step"].float(), "exp_avg": flat[f"{i}.exp_avg"],
-                            "exp_avg_sq": flat[f"{i}.exp_avg_sq"]}
-        self.optimizer.load_state_dict({"state": state, "param_groups": self.optimizer.state_dict()["param_groups"]})
+        load_flat_adam_state(self.optimizer, list(self.net.parameters()), flat)
 
     def _flat_optimizer(self) -> dict[str, torch.Tensor]:
-        flat = {}
-        for i, s in self.optimizer.state_dict()["state"].items():
-            flat[f"{i}.step"] = torch.as_tensor(s["step"], dtype=torch.float32).reshape(1)
-            flat[f"{i}.exp_avg"] = s["exp_avg"]
-            flat[f"{i}.exp_avg_sq"] = s["exp_avg_sq"]
-        return flat
+        return flat_adam_state(self.optimizer)
 
     def meta(self) -> dict[str, Any]:
         return {"arch": self.opts.recipe.arch, "config": self.net.config,

@@ -77,6 +77,28 @@ def pick_device(wanted: str) -> torch.device:
     return torch.device("cpu")
 
 
+def flat_adam_state(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """Adam's per-parameter state as flat tensors ("{i}.step", "{i}.exp_avg", ...), so a
+    checkpoint keeps it in safetensors (no pickle) and ``--resume`` continues the same run."""
+    flat = {}
+    for i, s in optimizer.state_dict()["state"].items():
+        flat[f"{i}.step"] = torch.as_tensor(s["step"], dtype=torch.float32).reshape(1)
+        flat[f"{i}.exp_avg"] = s["exp_avg"]
+        flat[f"{i}.exp_avg_sq"] = s["exp_avg_sq"]
+    return flat
+
+
+def load_flat_adam_state(optimizer: torch.optim.Optimizer, params: list[torch.nn.Parameter],
+                         flat: dict[str, torch.Tensor]) -> None:
+    """The inverse of ``flat_adam_state``; parameters without saved state start fresh."""
+    state = {}
+    for i, p in enumerate(params):
+        if f"{i}.exp_avg" in flat:
+            state[i] = {"step": flat[f"{i}.step"].float(), "exp_avg": flat[f"{i}.exp_avg"].to(p.device),
+                        "exp_avg_sq": flat[f"{i}.exp_avg_sq"].to(p.device)}
+    optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
+
+
 def cpu_has_bf16() -> bool:
     check = getattr(torch.cpu, "_is_avx512_bf16_supported", None) or getattr(torch.cpu, "_is_amx_tile_supported", None)
     return bool(check and check())
@@ -213,21 +235,10 @@ class Trainer:
         raise DataError(self.opts.data, "none of the images can be read")
 
     def _load_optimizer(self, flat: dict[str, torch.Tensor]) -> None:
-        params = list(self.net.parameters())
-        state = {}
-        for i, p in enumerate(params):
-            if f"{i}.exp_avg" in flat:
-                state[i] = {"step": flat[f"{i}.step"].float(), "exp_avg": flat[f"{i}.exp_avg"].to(p.device),
-                            "exp_avg_sq": flat[f"{i}.exp_avg_sq"].to(p.device)}
-        self.optimizer.load_state_dict({"state": state, "param_groups": self.optimizer.state_dict()["param_groups"]})
+        load_flat_adam_state(self.optimizer, list(self.net.parameters()), flat)
 
     def _flat_optimizer(self) -> dict[str, torch.Tensor]:
-        flat = {}
-        for i, s in self.optimizer.state_dict()["state"].items():
-            flat[f"{i}.step"] = torch.as_tensor(s["step"], dtype=torch.float32).reshape(1)
-            flat[f"{i}.exp_avg"] = s["exp_avg"]
-            flat[f"{i}.exp_avg_sq"] = s["exp_avg_sq"]
-        return flat
+        return flat_adam_state(self.optimizer)
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         r = self.recipe
