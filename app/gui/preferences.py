@@ -21,6 +21,22 @@ def default_settings() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
 
 
+class _Toggle:
+    """An on/off preference stored under its own name: one rule for every toggle
+    (an INI store hands back strings; see _bool)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __get__(self, prefs: Preferences | None, owner: type) -> bool:
+        if prefs is None:
+            return self  # type: ignore[return-value]
+        return _bool(prefs._get(self.key, False))
+
+    def __set__(self, prefs: Preferences, value: bool) -> None:
+        prefs._set(self.key, bool(value))
+
+
 class Preferences:
     """Last style, source, strength, resolution, engine, toggles and window geometry."""
 
@@ -79,30 +95,11 @@ class Preferences:
     def engine(self, value: str) -> None:
         self._set("engine", value)
 
-    @property
-    def preserve_colors(self) -> bool:
-        return _bool(self._get("preserve_colors", False))
+    preserve_colors = _Toggle("preserve_colors")  # keep-colours toggle
 
-    @preserve_colors.setter
-    def preserve_colors(self, value: bool) -> None:
-        self._set("preserve_colors", bool(value))
+    split = _Toggle("split")  # split view
 
-    @property
-    def split(self) -> bool:
-        return _bool(self._get("split", False))
-
-    @split.setter
-    def split(self, value: bool) -> None:
-        self._set("split", bool(value))
-
-    @property
-    def steady(self) -> bool:
-        """The "Steady" toggle (temporal stabilisation, app/stabilize.py)."""
-        return _bool(self._get("steady", False))
-
-    @steady.setter
-    def steady(self, value: bool) -> None:
-        self._set("steady", bool(value))
+    steady = _Toggle("steady")  # the "Steady" toggle (temporal stabilisation, app/stabilize.py)
 
     @property
     def steady_strength(self) -> float:
@@ -115,14 +112,7 @@ class Preferences:
     def steady_strength(self, value: float) -> None:
         self._set("steady_strength", float(value))
 
-    @property
-    def upscale(self) -> bool:
-        """The "Upscale ×4" toggle (low-resolution sources; app/gui/upscale_toggle.py)."""
-        return _bool(self._get("upscale", False))
-
-    @upscale.setter
-    def upscale(self, value: bool) -> None:
-        self._set("upscale", bool(value))
+    upscale = _Toggle("upscale")  # the "Upscale ×4" toggle (low-resolution sources; app/gui/upscale_toggle.py)
 
     @property
     def geometry(self) -> QByteArray | None:
