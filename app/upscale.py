@@ -282,7 +282,7 @@ def add_upscale_parser(sub: argparse._SubParsersAction) -> None:
                    help="inference engine; auto: a GPU engine if one works, else OpenVINO, else ONNX Runtime")
     p.add_argument("--full-net", action="store_true",
                    help="on a CPU, run the full net even where the upscaler has a real-time CPU version "
-                   "(sharper, ~20x slower)")
+                   "(the paper's net: ~60x slower on a CPU)")
     p.add_argument("--precision", choices=["auto", "fp32", "fp16"], default="auto",
                    help="auto: half precision where the GPU engine has an fp16 file; fp32: turn half precision "
                    "off; CPU engines always compute in fp32")
