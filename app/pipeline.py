@@ -60,6 +60,43 @@ def _get(q: queue.Queue, stop: threading.Event) -> object:
     return _END
 
 
+class _Stage(threading.Thread):
+    """A pipeline stage's thread that says when its work is over (``done``).
+
+    ``Thread.join`` cannot be trusted once a signal handler has raised into it: up to
+    Python 3.12, an interrupted join marks the thread as stopped while it still runs
+    (CPython's bpo-45274 fix), so a second join returns at once. ``done`` is set by the
+    thread itself, so waiting on it stays right however often the wait is interrupted."""
+
+    def __init__(self, target: Callable[[], None], name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self._work = target
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self._work()
+        finally:
+            self.done.set()
+
+
+def _join_all(stages: list[_Stage]) -> None:
+    """Wait until every started stage has finished, even if a signal handler (SIGTERM,
+    SIGHUP, Ctrl-C) raises while we wait: the caller closes the reader and writer next, and
+    a demuxer or muxer freed under a thread still inside it crashes the process (seen in
+    CI: -11 after "stopped by SIGHUP"). The first such exception is raised after the wait."""
+    pending: BaseException | None = None
+    for stage in stages:
+        while True:
+            try:
+                if stage.done.wait(_POLL_S):
+                    break
+            except BaseException as e:  # noqa: BLE001 - re-raised below, after the waits
+                pending = pending or e
+    if pending is not None:
+        raise pending
+
+
 def run_pipeline(
     source: Iterable[T],
     transform: Callable[[T], U],
@@ -130,11 +167,12 @@ def run_pipeline(
         except BaseException as e:
             fail(e)
 
-    threads = [threading.Thread(target=read, name="stylecam-decode", daemon=True),
-               threading.Thread(target=write, name="stylecam-encode", daemon=True)]
-    for th in threads:
-        th.start()
+    threads = [_Stage(read, "stylecam-decode"), _Stage(write, "stylecam-encode")]
+    started_threads: list[_Stage] = []
     try:
+        for th in threads:  # inside the try: a signal raised while one starts still joins it
+            th.start()
+            started_threads.append(th)
         while True:
             if cancel.is_set():
                 raise Cancelled()
@@ -148,14 +186,12 @@ def run_pipeline(
                 break
         _put(outbox, _END, stop)
         # Wait for the writer to finish the queue, still honouring cancel.
-        while threads[1].is_alive():
+        while not threads[1].done.wait(_POLL_S):
             if cancel.is_set():
                 raise Cancelled()
-            threads[1].join(timeout=_POLL_S)
     finally:
         stop.set()  # a no-op after a clean run: both threads are already done
-        for th in threads:
-            th.join()
+        _join_all(started_threads)
         stats.wall_s = time.perf_counter() - started
     if errors:
         raise errors[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from stylecam.app import pipeline
 from stylecam.app.frame_processor import FrameProcessor
 from stylecam.app.pipeline import Cancelled, run_pipeline
 from stylecam.models.runtime.engines import open_engine
@@ -202,3 +204,30 @@ def test_pipeline_cancel() -> None:
         run_pipeline(iter(range(10_000)), lambda x: x, sink, queue_size=4, cancel=cancel)
     assert len(seen) < 50
     assert not [t for t in threading.enumerate() if t.name.startswith("stylecam-")]
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs signal.setitimer (POSIX)")
+def test_a_signal_while_joining_still_waits_for_every_stage() -> None:
+    """A SIGTERM/SIGHUP handler raises in the main thread; if that lands while the stages
+    are being joined, the caller must not close the files under a stage still inside them
+    (CI once crashed with -11 that way). The exception comes out only after the joins."""
+    class Stop(Exception):
+        pass
+
+    def boom(signum, frame):
+        raise Stop()
+
+    release = threading.Event()
+    worker = pipeline._Stage(lambda: release.wait(5.0), "test-stage")
+    worker.start()
+    old = signal.signal(signal.SIGALRM, boom)
+    try:
+        # the alarm interrupts the join; the worker is then released by a second timer thread
+        threading.Timer(0.3, release.set).start()
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(Stop):
+            pipeline._join_all([worker])
+        assert worker.done.is_set() and release.is_set()  # it really finished its work
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
