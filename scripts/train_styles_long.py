@@ -69,4 +69,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # kill / Ctrl-C: the run saved its checkpoint first (budgeted.py)
+        print("train_styles_long: stopped; run scripts/train_styles_long.sh again to resume", file=sys.stderr)
+        sys.exit(130)
