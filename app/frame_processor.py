@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from stylecam.app import effects
-from stylecam.app.stabilize import PHASE_PERIOD, Stabilizer
+from stylecam.app.stabilize import PHASE_PERIOD, Motion, Stabilizer
 
 
 class FrameEngine(Protocol):
@@ -40,6 +40,17 @@ class FrameSettings:
     preserve_colors: bool = False
     size: int | None = None
     stabilize: float = 0.0  # 0 = off; else the strength of app/stabilize.py's temporal filter
+
+
+@dataclass(frozen=True)
+class PendingFrame:
+    """A frame between :meth:`FrameProcessor.begin` and :meth:`FrameProcessor.finish`:
+    the stylized image and, when it is to be stabilised, its input's motion and the
+    strength it was stylized for (the settings may change in between)."""
+
+    stylized: np.ndarray
+    motion: Motion | None = None
+    stabilize: float = 0.0
 
 
 class FrameProcessor:
@@ -149,19 +160,32 @@ class FrameProcessor:
         self._restart = True
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
+        return self.finish(self.begin(frame))
+
+    def begin(self, frame: np.ndarray) -> PendingFrame:
+        """The first half of a frame: the style (and, stabilising, the input's motion and
+        the grid lock). :meth:`finish` completes it, possibly in another thread: the batch
+        pipeline blends frame t there while this stylizes frame t+1, so the stabiliser's
+        full-size work overlaps the net instead of adding to it. Both halves must be
+        called in display order."""
         s = self._settings  # one snapshot for the whole frame
         if s.stabilize <= 0.0 or s.engine is None or s.strength <= 0.0:
             self._stabilized_for = None  # the history is stale once frames pass unfiltered
-            return self._stylize(frame, s)
+            return PendingFrame(self._stylize(frame, s))
         key = (s.engine, s.size)
         if self._restart or key != self._stabilized_for:
             self._restart = False
             self._stabilizer.reset()
             self._stabilized_for = key
         self._stabilizer.strength = s.stabilize
-        self._stabilizer.track(frame)  # the motion first: it decides where the net's grid sits
-        out = self._stylize(frame, s, locked=True)
-        return self._stabilizer(frame, out)
+        motion = self._stabilizer.track(frame)  # the motion first: it decides where the net's grid sits
+        return PendingFrame(self._stylize(frame, s, locked=True), motion, s.stabilize)
+
+    def finish(self, pending: PendingFrame) -> np.ndarray:
+        """The second half: the temporal blend, when the frame was stylized to be stabilised."""
+        if pending.motion is None:
+            return pending.stylized
+        return self._stabilizer.blend(pending.stylized, pending.motion, pending.stabilize)
 
     @property
     def stabilizer(self) -> Stabilizer:

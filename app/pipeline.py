@@ -1,4 +1,5 @@
-"""The batch pipeline: three stages in three threads (decode -> process -> encode).
+"""The batch pipeline: three stages in three threads (decode -> process -> encode), and an
+optional fourth (decode -> process -> finish -> encode).
 
 :func:`run_pipeline` joins the stages by small bounded queues, so a file is stylized at
 the speed of its slowest stage rather than the sum of all three, while memory stays
@@ -33,6 +34,7 @@ class PipelineStats:
     items: int = 0
     source_s: float = 0.0
     transform_s: float = 0.0
+    finish_s: float = 0.0
     sink_s: float = 0.0
     wall_s: float = 0.0
 
@@ -102,14 +104,18 @@ def run_pipeline(
     transform: Callable[[T], U],
     sink: Callable[[U], None],
     *,
+    finish: Callable[[U], U] | None = None,
     queue_size: int = 6,
     cancel: threading.Event | None = None,
 ) -> PipelineStats:
-    """Run ``sink(transform(item))`` for every item of ``source``, three stages at once.
+    """Run ``sink(transform(item))`` for every item of ``source``, three stages at once
+    (``sink(finish(transform(item)))``, four, when ``finish`` is given).
 
     ``source`` is iterated in a reader thread, ``transform`` runs in the calling thread
-    (so Ctrl-C lands where it can stop everything) and ``sink`` runs in a writer thread;
-    items keep their order. The first exception raised by any stage stops all three and
+    (so Ctrl-C lands where it can stop everything), ``finish`` in a thread of its own (the
+    second half of work that must stay in order, such as a temporal filter, overlapped
+    with the next item's ``transform``) and ``sink`` runs in a writer thread; items keep
+    their order. The first exception raised by any stage stops all three and
     is re-raised here, with its own traceback. Setting ``cancel`` stops the run and
     raises :class:`Cancelled`. When this returns or raises, both threads have finished,
     so the caller may close the source and the sink at once.
@@ -118,6 +124,7 @@ def run_pipeline(
     stop = threading.Event()  # any stage failed, or the run was cancelled
     inbox: queue.Queue = queue.Queue(maxsize=queue_size)
     outbox: queue.Queue = queue.Queue(maxsize=queue_size)
+    finished: queue.Queue = queue.Queue(maxsize=queue_size) if finish is not None else outbox
     errors: list[BaseException] = []
     stats = PipelineStats()
     started = time.perf_counter()
@@ -154,10 +161,25 @@ def run_pipeline(
                 except BaseException as e:  # noqa: BLE001 - reported like any stage's failure
                     fail(e)
 
-    def write() -> None:
+    def finish_all() -> None:
         try:
             while True:
                 item = _get(outbox, stop)
+                if item is _END:
+                    break
+                t = time.perf_counter()
+                done = finish(item)  # type: ignore[misc]
+                stats.finish_s += time.perf_counter() - t
+                if not _put(finished, done, stop):
+                    return
+            _put(finished, _END, stop)
+        except BaseException as e:
+            fail(e)
+
+    def write() -> None:
+        try:
+            while True:
+                item = _get(finished, stop)
                 if item is _END:
                     return
                 t = time.perf_counter()
@@ -168,6 +190,8 @@ def run_pipeline(
             fail(e)
 
     threads = [_Stage(read, "stylecam-decode"), _Stage(write, "stylecam-encode")]
+    if finish is not None:
+        threads.append(_Stage(finish_all, "stylecam-finish"))
     started_threads: list[_Stage] = []
     try:
         for th in threads:  # inside the try: a signal raised while one starts still joins it

@@ -75,8 +75,10 @@ class StabilizerStats:
 
 
 @dataclass
-class _Motion:
-    """One input frame's motion against the previous input (what :meth:`Stabilizer.track` found)."""
+class Motion:
+    """One input frame's motion against the previous input (what :meth:`Stabilizer.track`
+    found): all that :meth:`Stabilizer.blend` needs of the input, so that the two may run
+    in different threads (the batch pipeline blends frame t while it stylizes t+1)."""
 
     frame: np.ndarray  # the frame it belongs to (compared by identity)
     back: np.ndarray | None = None  # small backward flow, None on the first frame of a clip
@@ -93,7 +95,13 @@ class Stabilizer:
 
     Callers that can move the net's sampling grid (:class:`~stylecam.app.frame_processor.FrameProcessor`)
     call :meth:`track` with the input first, stylize it at :meth:`phase`, then call the
-    stabiliser with the same frame object; the motion is estimated once.
+    stabiliser with the same frame object (or :meth:`blend` with the motion that
+    :meth:`track` returned); the motion is estimated once.
+
+    Two halves with separate state: :meth:`track` and :meth:`phase` (the input's motion,
+    the grid) and :meth:`blend` (the previous output). Each half must see the frames in
+    display order, but the two may run in two threads, one frame apart: :meth:`blend`
+    reads nothing that :meth:`track` writes except the :class:`Motion` it is handed.
     """
 
     def __init__(
@@ -128,7 +136,7 @@ class Stabilizer:
         self._prev_out: np.ndarray | None = None
         self._shape: tuple[int, ...] = ()  # of the last output
         self._tracked_shape: tuple[int, ...] = ()  # of the last input tracked
-        self._motion: _Motion | None = None
+        self._motion: Motion | None = None
         self._travel = np.zeros(2)  # the camera's accumulated motion (full-size px) since the last reset
         self._grid_at: tuple[float, np.ndarray] | None = None  # (scale, integer grid offset) for phase()
         self._scratch: dict[str, np.ndarray] = {}  # per-size scratch arrays of __call__ (_buffer)
@@ -136,13 +144,14 @@ class Stabilizer:
     # -- state --------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget the history: the next frame passes unchanged (a new clip or style)."""
-        if self._prev_out is not None:
-            self.stats.resets += 1
-        self._prev_small = self._prev_grey = self._prev_out = self._prev_green = None
+        """Forget the history: the next frame passes unchanged (a new clip or style).
+
+        Only the tracking half is cleared: the next :class:`Motion` then has no flow, and
+        :meth:`blend` passes that frame through and starts its memory from it (and counts
+        the reset), so a reset made while another thread blends an earlier frame is safe."""
+        self._prev_small = self._prev_grey = self._prev_green = None
         self._motion = None
         self._forget_travel()
-        self.stats.last_confidence = 0.0
 
     def _forget_travel(self) -> None:
         self._travel = np.zeros(2)
@@ -176,7 +185,7 @@ class Stabilizer:
         # disocclusion gets new paint rather than a smear.
         return cv2.erode(conf.astype(np.float32), np.ones((3, 3), np.uint8))
 
-    def track(self, frame: np.ndarray) -> None:
+    def track(self, frame: np.ndarray) -> Motion:
         """Estimate this input frame's motion against the previous input (call once per
         frame, in display order, before :meth:`phase` and the stabiliser itself)."""
         h, w = frame.shape[:2]
@@ -189,9 +198,9 @@ class Stabilizer:
         self._prev_small, self._prev_grey, self._prev_green = small, grey, green
         size_changed, self._tracked_shape = self._tracked_shape != frame.shape, frame.shape
         if prev_small is None or size_changed:
-            self._motion = _Motion(frame)
+            self._motion = Motion(frame)
             self._forget_travel()
-            return
+            return self._motion
         back = self.flow(grey, prev_grey)
         # The global motion to a fraction of a full-size pixel: DIS's median on the small
         # frames is off by up to a pixel at full size (measured on the bench's pans: bias
@@ -233,7 +242,8 @@ class Stabilizer:
         elif coherent:
             self._travel += shift
         self.stats.shift = (float(shift[0]), float(shift[1]))
-        self._motion = _Motion(frame, back, conf, cut)
+        self._motion = Motion(frame, back, conf, cut)
+        return self._motion
 
     def phase(self, scale: float = 1.0, period: int = PHASE_PERIOD) -> tuple[int, int]:
         """Where to put the frame on the net's sampling grid: offsets (x, y) in 0..period-1
@@ -262,17 +272,26 @@ class Stabilizer:
     # -- the filter ---------------------------------------------------------------
 
     def __call__(self, frame: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        """The stabilised output for ``stylized``, made from the input ``frame`` (tracked
+        here unless :meth:`track` just saw this very frame)."""
+        m = self._motion if self._motion is not None and self._motion.frame is frame else self.track(frame)
+        self._motion = None
+        return self.blend(stylized, m)
+
+    def blend(self, stylized: np.ndarray, m: Motion, strength: float | None = None) -> np.ndarray:
+        """The filter itself: ``stylized`` blended with the previous output moved along the
+        motion ``m`` of its input frame (from :meth:`track`), at ``strength`` (default:
+        the stabiliser's). Call in display order, once per tracked frame."""
+        frame = m.frame
         if frame.shape[:2] != stylized.shape[:2]:
             raise ValueError(f"frame {frame.shape[1]}x{frame.shape[0]} and stylized "
                              f"{stylized.shape[1]}x{stylized.shape[0]} differ in size")
-        if self._motion is None or self._motion.frame is not frame:
-            self.track(frame)
-        m, self._motion = self._motion, None
+        strength = self.strength if strength is None else float(strength)
         self.stats.frames += 1
         h, w = frame.shape[:2]
         prev_out = self._prev_out
-        if self.strength <= 0.0 or prev_out is None or m.back is None or self._shape != stylized.shape:
-            if prev_out is not None:
+        if strength <= 0.0 or prev_out is None or m.back is None or self._shape != stylized.shape:
+            if prev_out is not None:  # a reset, a new size or the filter switched off
                 self.stats.resets += 1
             self._shape = stylized.shape
             self.stats.last_confidence = 0.0
@@ -296,7 +315,7 @@ class Stabilizer:
         # faults on fresh memory every frame)
         warped = cv2.remap(prev_out, m1, m2, cv2.INTER_LINEAR, dst=self._buffer("warped", prev_out.shape, np.uint8),
                            borderMode=cv2.BORDER_REPLICATE)
-        a_small = conf * self.strength
+        a_small = conf * strength
         a = cv2.resize(a_small, (w, h), dst=self._buffer("a", (h, w), np.float32), interpolation=cv2.INTER_LINEAR)
         # 1 - a equals the resize of 1 - a_small (bilinear interpolation is linear), for
         # one cheap pass instead of a second resize.

@@ -302,9 +302,10 @@ class VideoResult:
 
 def stylize_video(source: Path, output: Path, processor: FrameProcessor, *, crf: int = 18,
                   preset: str = "superfast", progress: bool = True, queue_size: int = 6) -> VideoResult:
-    """Decode, stylize and encode one video with the three stages overlapped."""
-    return transform_video(source, output, processor, crf=crf, preset=preset, progress=progress,
-                           queue_size=queue_size)
+    """Decode, stylize and encode one video with the stages overlapped (the stabiliser's
+    blend, when on, in a stage of its own: ``FrameProcessor.begin``/``finish``)."""
+    return transform_video(source, output, processor.begin, crf=crf, preset=preset, progress=progress,
+                           queue_size=queue_size, finish_fn=processor.finish)
 
 
 def open_input(source: Path) -> VideoReader:
@@ -316,12 +317,14 @@ def open_input(source: Path) -> VideoReader:
         raise InputError(source, e.problem) from None
 
 
-def transform_video(source: Path, output: Path, frame_fn: Callable[[np.ndarray], np.ndarray], *, scale: int = 1,
+def transform_video(source: Path, output: Path, frame_fn: Callable[[np.ndarray], Any], *, scale: int = 1,
                     crf: int = 18, preset: str = "superfast", progress: bool = True,
-                    queue_size: int = 6) -> VideoResult:
+                    queue_size: int = 6, finish_fn: Callable[[Any], np.ndarray] | None = None) -> VideoResult:
     """Decode, transform (``frame_fn``: a frame in, a frame ``scale`` times larger out) and
     encode one video, the three stages overlapped. ``stylecam stylize`` and ``stylecam
-    upscale`` both run here, so both keep the same rules.
+    upscale`` both run here, so both keep the same rules. With ``finish_fn``, ``frame_fn``
+    returns work half done and ``finish_fn`` (in a fourth stage, in order) turns it into
+    the frame.
 
     Audio packets travel through the same queues as frames, so they are muxed in
     their original order and copied unchanged.
@@ -352,7 +355,13 @@ def transform_video(source: Path, output: Path, frame_fn: Callable[[np.ndarray],
                 else:
                     writer.mux_packet(item)
 
-            run_pipeline(reader.items(audio=True), transform, sink, queue_size=queue_size)
+            def finish(item: Any) -> Any:
+                if isinstance(item, tuple):
+                    return item[0], finish_fn(item[1])  # type: ignore[misc]
+                return item
+
+            run_pipeline(reader.items(audio=True), transform, sink, queue_size=queue_size,
+                         finish=finish if finish_fn is not None else None)
             if writer.frames_written == 0:
                 raise InputError(source, "no decodable video frames (corrupt file?)")
         notes = [f"{', '.join(info.dropped)} not kept (the output has one H.264 video stream and the audio)"] \

@@ -254,6 +254,7 @@ def gui_worker(spec: dict) -> int:
     app = QApplication.instance() or QApplication(["stylecam-bench"])
     tmp = Path(spec["tmp"])
     prefs = Preferences(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
+    prefs.steady = bool(spec.get("steady"))  # the Steady toggle (temporal stabilisation), as a user left it
 
     errors: list[str] = []
     t_start = time.monotonic()
@@ -311,14 +312,15 @@ def gui_worker(spec: dict) -> int:
     return 0
 
 
-def run_gui(args: argparse.Namespace, info: Any, clip: Path, tmp: Path) -> dict:
-    """One live-app run in a process of its own; the app's counters as a dict."""
-    gui_tmp = tmp / f"gui_{clip.stem}"
+def run_gui(args: argparse.Namespace, info: Any, clip: Path, tmp: Path, steady: bool = False) -> dict:
+    """One live-app run in a process of its own (``steady``: with the Steady toggle on);
+    the app's counters as a dict."""
+    gui_tmp = tmp / f"gui_{clip.stem}{'_steady' if steady else ''}"
     gui_tmp.mkdir(exist_ok=True)
     spec = {"clip": str(clip), "style": info.name, "dirs": [str(d) for d in args.styles_dir], "tmp": str(gui_tmp),
-            "start_timeout": 120.0, "warmup": args.gui_warmup, "seconds": args.gui_seconds}
+            "start_timeout": 120.0, "warmup": args.gui_warmup, "seconds": args.gui_seconds, "steady": steady}
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    log(f"live app on {clip.name}, style {info.name} ...")
+    log(f"live app on {clip.name}, style {info.name}{', Steady on' if steady else ''} ...")
     try:
         proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--gui-worker", json.dumps(spec)],
                               cwd=ROOT, capture_output=True, text=True, env=env,
@@ -333,7 +335,7 @@ def run_gui(args: argparse.Namespace, info: Any, clip: Path, tmp: Path) -> dict:
 def section_gui(args: argparse.Namespace, styles: list[Any], tmp: Path) -> None:
     heading("3. Live app at 640x480 (the real PyQt6 window, offscreen, engine auto)")
     info = styles[0]
-    headers = ["source fps", "style", "engine it chose (app shows)", "processing res.", "captured fps",
+    headers = ["source fps", "Steady", "style", "engine it chose (app shows)", "processing res.", "captured fps",
                "processed fps", "shown fps", "stale frames dropped", "inference ms/frame", "latency mean ms",
                "latency p95 ms", ">= 30 fps shown", "mean < 100 ms", "p95 < 100 ms"]
     rows, results = [], []
@@ -341,19 +343,22 @@ def section_gui(args: argparse.Namespace, styles: list[Any], tmp: Path) -> None:
         clip = tmp / ("clip_640x480.mp4" if rate == FPS else f"clip_640x480_{rate}fps.mp4")
         if not clip.is_file():
             clip = make_clip(clip, 640, 480, args.seconds, fps=rate)
-        r = run_gui(args, info, clip, tmp)
-        results.append((rate, r))
-        if "error" in r:
-            rows.append([rate, info.name, f"failed: {r['error']}", *([NA] * (len(headers) - 3))])
-            continue
-        rows.append([rate, info.name, f"{r['engine']} (\"{r['engine_label']}\")", r["resolution"],
-                     f1(r["captured_fps"]), f1(r["processed_fps"]), f1(r["shown_fps"]), r["dropped"], f1(r["busy_ms"]),
-                     f1(r["latency_mean_ms"]), f1(r["latency_p95_ms"]), shown_verdict(r, rate),
-                     verdict(None if r["latency_mean_ms"] is None else r["latency_mean_ms"] < 100),
-                     verdict(None if r["latency_p95_ms"] is None else r["latency_p95_ms"] < 100)])
+        for steady in (False, True):
+            r = run_gui(args, info, clip, tmp, steady)
+            results.append((rate, r))
+            on = "on" if steady else "off"
+            if "error" in r:
+                rows.append([rate, on, info.name, f"failed: {r['error']}", *([NA] * (len(headers) - 4))])
+                continue
+            rows.append([rate, on, info.name, f"{r['engine']} (\"{r['engine_label']}\")", r["resolution"],
+                         f1(r["captured_fps"]), f1(r["processed_fps"]), f1(r["shown_fps"]), r["dropped"],
+                         f1(r["busy_ms"]), f1(r["latency_mean_ms"]), f1(r["latency_p95_ms"]), shown_verdict(r, rate),
+                         verdict(None if r["latency_mean_ms"] is None else r["latency_mean_ms"] < 100),
+                         verdict(None if r["latency_p95_ms"] is None else r["latency_p95_ms"] < 100)])
     print(f"Sources: generated 640x480 clips at {' and '.join(map(str, GUI_RATES))} frames/s, looping, paced to "
           f"real time by the app's capture thread (a webcam gives 30; the 60 frames/s source shows how much "
-          f"faster than a webcam the app can go); style {info.name}; warm-up {args.gui_warmup:g} s after the first "
+          f"faster than a webcam the app can go), each with the Steady toggle off and on (temporal "
+          f"stabilisation at its remembered default strength); style {info.name}; warm-up {args.gui_warmup:g} s after the first "
           f"stylized frame (and after the other styles' background loading), then {args.gui_seconds:g} s "
           f"measured.\n")
     table(headers, rows)

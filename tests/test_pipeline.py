@@ -16,6 +16,9 @@ from stylecam.app.frame_processor import FrameProcessor
 from stylecam.app.pipeline import Cancelled, run_pipeline
 from stylecam.models.runtime.engines import open_engine
 
+from helpers.media import pan
+from helpers.media import photo as media_photo
+
 
 @pytest.fixture(scope="module")
 def negative_engine(toy_styles_dir: Path):
@@ -125,6 +128,63 @@ def test_pipeline_overlaps_stages() -> None:
     stats = run_pipeline(source(), transform, sink, queue_size=4)
     assert out == list(range(20)) and stats.items == 20
     assert not meet.broken
+
+
+def test_pipeline_finish_stage_overlaps_the_transform_and_keeps_order() -> None:
+    """With ``finish``, four stages work at once (a four-party barrier: source before item
+    8, transform on item 5, finish on item 2, sink on item 0), every item passes through
+    finish exactly once, in order, in a thread of its own."""
+    meet = threading.Barrier(4, timeout=30)
+    finish_threads: set[str] = set()
+
+    def source():
+        for i in range(20):
+            if i == 8:
+                meet.wait()
+            yield i
+
+    def transform(x: int) -> int:
+        if x == 5:
+            meet.wait()
+        return 10 * x
+
+    def finish(x: int) -> int:
+        finish_threads.add(threading.current_thread().name)
+        if x == 20:
+            meet.wait()
+        return x + 1
+
+    out: list[int] = []
+
+    def sink(x: int) -> None:
+        if x == 1:
+            meet.wait()
+        out.append(x)
+
+    stats = run_pipeline(source(), transform, sink, finish=finish, queue_size=4)
+    assert out == [10 * i + 1 for i in range(20)] and stats.items == 20
+    assert finish_threads == {"stylecam-finish"} and not meet.broken
+    assert not [t for t in threading.enumerate() if t.name.startswith("stylecam-")]
+
+
+def test_pipeline_reraises_an_error_of_the_finish_stage() -> None:
+    with pytest.raises(Boom, match="at 10"):
+        run_pipeline(iter(range(1000)), lambda x: x, lambda x: None, finish=fail_at(10), queue_size=4)
+    assert not [t for t in threading.enumerate() if t.name.startswith("stylecam-")]
+
+
+def test_processor_begin_then_finish_equals_one_call(negative_engine) -> None:
+    """The batch pipeline stylizes frame t+1 (``begin``) while it blends frame t
+    (``finish``): the stabilised frames must be those of the one-call path."""
+    frames = pan(media_photo(), 5, (3, 1))
+    one = FrameProcessor(negative_engine, stabilize=0.85)
+    expected = [one(f) for f in frames]
+    two = FrameProcessor(negative_engine, stabilize=0.85)
+    pending = [two.begin(f) for f in frames]  # every begin before any finish: as far apart as it gets
+    got = [two.finish(p) for p in pending]
+    for e, g in zip(expected, got, strict=True):
+        assert np.array_equal(e, g)
+    assert not np.array_equal(got[3], negative_engine.run(frames[3]))  # it did blend
 
 
 def test_pipeline_stats_count_each_stage_working_time() -> None:

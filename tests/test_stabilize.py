@@ -17,19 +17,7 @@ from test_gui import fresh_result, gui_prefs, make_window, wait_for_style  # noq
 from stylecam.app.frame_processor import FrameProcessor
 from stylecam.app.stabilize import DEFAULT_STRENGTH, Stabilizer, occluded, warp
 
-from helpers.media import MEDIA_FRAMES, audio_packets, probe_video
-
-DATA = Path(__file__).resolve().parent / "data"
-
-
-def photo(name: str = "astronaut.jpg", size: tuple[int, int] = (900, 700)) -> np.ndarray:
-    return cv2.resize(cv2.imread(str(DATA / name)), size, interpolation=cv2.INTER_AREA)
-
-
-def pan(image: np.ndarray, n: int, step: tuple[int, int], w: int = 640, h: int = 480) -> list[np.ndarray]:
-    """Frames of a camera panning over ``image`` by ``step`` pixels a frame (exact motion)."""
-    dx, dy = step
-    return [image[40 + i * dy:40 + i * dy + h, 40 + i * dx:40 + i * dx + w].copy() for i in range(n)]
+from helpers.media import DATA, MEDIA_FRAMES, audio_packets, pan, photo, probe_video
 
 
 def interior(a: np.ndarray, m: int = 16) -> np.ndarray:

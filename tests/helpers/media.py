@@ -7,8 +7,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
+DATA = Path(__file__).resolve().parents[1] / "data"  # tests/data: the photos tests move and stylize
 MEDIA_FPS = 25
 MEDIA_SECONDS = 1.5
 MEDIA_FRAMES = int(MEDIA_FPS * MEDIA_SECONDS)  # 37
@@ -112,3 +114,14 @@ def audio_packets(path: Path) -> list[tuple[bytes, int | None, float]]:
             return []
         return [(bytes(p), p.pts, float(p.pts * p.time_base))
                 for p in c.demux(c.streams.audio[0]) if p.size]
+
+
+def photo(name: str = "astronaut.jpg", size: tuple[int, int] = (900, 700)) -> np.ndarray:
+    """One of tests/data's photos, resized (larger than a 640x480 frame, so it can pan)."""
+    return cv2.resize(cv2.imread(str(DATA / name)), size, interpolation=cv2.INTER_AREA)
+
+
+def pan(image: np.ndarray, n: int, step: tuple[int, int], w: int = 640, h: int = 480) -> list[np.ndarray]:
+    """Frames of a camera panning over ``image`` by ``step`` pixels a frame (exact motion)."""
+    dx, dy = step
+    return [image[40 + i * dy:40 + i * dy + h, 40 + i * dx:40 + i * dx + w].copy() for i in range(n)]
