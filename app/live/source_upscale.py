@@ -68,10 +68,24 @@ class UpscaledProcessor:
         return self.enabled and self.upscaler is not None and size is not None and not why_not(*size, self.factor)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
+        return self.inner(self._source(frame))
+
+    def begin(self, frame: np.ndarray) -> tuple[bool, Any]:
+        """The inner processor's first half on the (upscaled) frame, or all of a one-piece
+        inner processor (see ``InferenceWorker``)."""
+        frame = self._source(frame)
+        begin = getattr(self.inner, "begin", None)
+        return (True, begin(frame)) if begin is not None else (False, self.inner(frame))
+
+    def finish(self, pending: tuple[bool, Any]) -> np.ndarray:
+        split, half = pending
+        return self.inner.finish(half) if split else half
+
+    def _source(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
         self.last_size = (w, h)
         up, on = self.upscaler, self.enabled
         if on and up is not None and not why_not(w, h, self.factor):
             frame = up(frame)
             self.upscaled += 1
-        return self.inner(frame)
+        return frame
