@@ -45,13 +45,18 @@ from stylecam.training.recipe import PAINTINGS, STYLES  # noqa: E402
 from stylecam.training.vgg import load_vgg16  # noqa: E402
 
 PAINTING_DIR = ROOT.parent / "shared" / "data" / "paintings"
-APPROACHES = ("a", "b")
-LABELS = {"a": "(a) perceptual", "b": "(b) L-BFGS teacher + fine-tune", "b2": "(b) with a fresh Adam for the fine-tune"}
+APPROACHES = ("a", "b", "c")
+LABELS = {"a": "(a) perceptual", "b": "(b) L-BFGS teacher + fine-tune", "b2": "(b) with a fresh Adam for the fine-tune",
+          "c": "(c) warm start from the old johnson net + (a)"}
+# (c) starts from the style's johnson reference net, trained on the old objective (its
+# recipe is in the checkpoint), so its CPU time is not in (c)'s budget: (c) measures how
+# much a net that already paints is worth on the new objective, not training from scratch.
+WARM_START = ROOT / "models" / "styles" / "checkpoints" / "johnson"
 
 
 def phases(approach: str, minutes: float) -> list[Phase]:
     """The phase plan of an approach for a budget of ``minutes`` CPU minutes."""
-    if approach == "a":
+    if approach in ("a", "c"):
         return [Phase("perceptual", 0.6 * minutes, 128, 4), Phase("perceptual", minutes, 256, 2)]
     return [Phase("teacher", 0.35 * minutes), Phase("pixel", 0.65 * minutes, 128, 4),
             Phase("perceptual", 0.85 * minutes, 128, 4), Phase("perceptual", minutes, 256, 2)]
@@ -63,7 +68,8 @@ def train(args: argparse.Namespace) -> None:
     opts = BudgetOptions(name=args.style, style_image=PAINTING_DIR / PAINTINGS[args.style], data=args.data, out=out,
                          recipe=STYLES[args.style], phases=phases(args.approach, args.minutes),
                          snapshots=tuple(args.snapshots), checkpoint_every=args.checkpoint_every,
-                         teacher_cache=out / "targets")
+                         teacher_cache=out / "targets",
+                         init=WARM_START / f"{args.style}.safetensors" if args.approach == "c" else None)
     BudgetedRun(opts).run()
 
 
@@ -90,7 +96,7 @@ def evaluate(args: argparse.Namespace) -> None:
     style_t = to_tensor(resize_long_side(read_rgb(PAINTING_DIR / PAINTINGS[args.style]), recipe.style_size))
     rows: dict[str, list[dict]] = {}
     unmodified, curves, own_spec = [], [], []
-    runs = {a: args.out / a for a in APPROACHES} | {Path(d).name: Path(d) for d in args.extra}
+    runs = {a: args.out / a for a in APPROACHES if (args.out / a).is_dir()} | {Path(d).name: Path(d) for d in args.extra}
     snaps = {a: snapshots(folder, args.style) for a, folder in runs.items()}  # once: runs may add more meanwhile
     for photo in photos:
         rgb = square(read_rgb(photo), args.size)
@@ -124,7 +130,7 @@ def evaluate(args: argparse.Namespace) -> None:
                     done.write_text(json.dumps({"loss": loss, "spec": spec}))
                 if len(rows[a]) <= i:
                     history = ckpt.read_metadata(path).get("loss_history") or [{"phase": "?"}]
-                    rows[a].append({"minutes": minutes, "phase": history[-1]["phase"], "loss": [], "spec": []})
+                    rows[a].append({"minutes": minutes, "phase": history[-1].get("phase", "?"), "loss": [], "spec": []})
                 rows[a][i]["loss"].append(loss)
                 rows[a][i]["spec"].append(spec)
     at = min(args.iterations, min(len(c) for c in curves) - 1)

@@ -49,3 +49,27 @@ def test_phases_run_in_order_and_a_second_run_resumes(tmp_path, capsys):
     after = ckpt.read_metadata(run.run())["budget"]
     assert after["step"] > b["step"] and after["cpu_seconds"] >= 0.2 * 60
     assert after["targets"] == b["targets"]  # not paid for twice
+
+
+def test_a_warm_start_begins_from_the_given_net_and_refuses_another_arch(tmp_path):
+    from stylecam.models.nets.registry import create_model
+
+    rng = np.random.default_rng(1)
+    data = tmp_path / "photos"
+    data.mkdir()
+    cv2.imwrite(str(data / "p.png"), rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
+    style = tmp_path / "style.png"
+    cv2.imwrite(str(style), rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    torch.manual_seed(7)
+    start = create_model("nano")
+    init = ckpt.save(tmp_path / "start.safetensors", start, {"arch": "nano", "config": start.config, "iteration": 9})
+    recipe = Recipe(arch="nano", style_size=32)
+    opts = BudgetOptions("toy", style, data, tmp_path / "out", recipe, [Phase("perceptual", 0.01, 16, 2)], init=init)
+    run = BudgetedRun(opts)
+    for a, b in zip(run.net.state_dict().values(), start.state_dict().values(), strict=True):
+        assert torch.equal(a, b)  # the given net's weights, not the seed's
+    assert run.clock.spent < 1 and run.step == 0  # the clock starts now, not at the given net's
+    assert ckpt.read_metadata(run.run())["recipe"]["init"] == str(init)
+    with pytest.raises(ValueError, match="a nano net, but the recipe trains johnson"):
+        BudgetedRun(BudgetOptions("toy2", style, data, tmp_path / "out2", Recipe(arch="johnson", style_size=32),
+                                  [Phase("perceptual", 0.01, 16, 2)], init=init))

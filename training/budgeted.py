@@ -72,6 +72,9 @@ class BudgetOptions:
     # halves a step); elsewhere (an AVX2-only CPU) it is emulated and slower, so fp32.
     bf16: bool | None = None
     vgg_weights: Path | None = None
+    # A net to start from instead of random weights (a warm start: approach (c), docs/fig5.md),
+    # with a fresh Adam and the clock at 0; its architecture must be the recipe's.
+    init: Path | None = None
     title: str = ""
     log: Any = None                        # a text stream; None: sys.stderr at the time of writing
 
@@ -102,6 +105,8 @@ class BudgetedRun:
                             "data": str(opts.data), "precision": "bf16" if opts.bf16 else "fp32",
                             "phases": [vars(p) for p in opts.phases], "teacher_size": opts.teacher_size,
                             "teacher_iterations": opts.teacher_iterations}
+        if opts.init is not None:
+            self.recipe_dict["init"] = str(opts.init)
         state, convention, _ = load_state(opts.vgg_weights)
         r = opts.recipe
         self.vgg = VGG16Features(state, convention, sorted({r.content_layer, *r.style_layers}))
@@ -136,6 +141,13 @@ class BudgetedRun:
             self.history = list(loaded.meta.get("loss_history", []))
             optimizer_state = loaded.optimizer_state
             self._say(f"resumed {self.path} at {offset / 60:.1f} CPU-min, step {self.step}")
+        elif opts.init is not None:
+            start = ckpt.load(opts.init)
+            arch = start.meta.get("arch")
+            if arch != r.arch:
+                raise ValueError(f"{opts.init}: a {arch} net, but the recipe trains {r.arch}")
+            self.net = start.net
+            self._say(f"warm start from {opts.init} ({arch}, iteration {start.meta.get('iteration', '?')})")
         else:
             torch.manual_seed(r.seed)
             self.net = create_model(r.arch, **r.arch_config)
