@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
 
 from helpers.media import write_damaged_clip, write_media_clip
+from helpers.signals import restore_signal_stack, signal_stack_problem
 from helpers.styles import (
     TEST_PHOTOS,
     as_style_of,
@@ -20,6 +22,24 @@ from helpers.styles import (
 )
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the QApplication
+
+# --------------------------------------------------------------------------- every test
+
+
+@pytest.fixture(autouse=True)
+def signal_stack_stays_mapped():
+    """After each test, the main thread's alternate signal stack must still be mapped: a
+    freed one makes the next Python signal handler a SIGSEGV (helpers/signals.py), in some
+    later test that only sends a signal (test_pipeline's SIGALRM test after test_stabilize's
+    OpenVINO one). A freed stack is replaced, so later tests are unaffected, and the test
+    that freed it is named in a warning."""
+    yield
+    problem = signal_stack_problem()
+    if problem is not None:
+        restore_signal_stack()
+        warnings.warn(f"{problem} after this test: a signal with a Python handler would have "
+                      "crashed the process (SIGSEGV); a fresh stack was put in its place", stacklevel=1)
+
 
 # --------------------------------------------------------------------------- media clips and a toy style
 # (tests/test_video.py, test_effects.py, test_pipeline.py, test_stylize.py)
