@@ -30,6 +30,7 @@ from stylecam.export.onnx_export import FrameModule, export_graph  # noqa: E402
 from stylecam.models.nets import layers  # noqa: E402
 from stylecam.models.nets.base import StyleNet, multiply_adds_per_pixel  # noqa: E402
 from stylecam.models.nets.cpu_nets import LiteNet, NanoNet  # noqa: E402
+from stylecam.models.runtime.engines import ov_core  # noqa: E402
 
 
 class LeverNet(StyleNet):
@@ -89,7 +90,7 @@ STEPS = [
 def time_net(net: torch.nn.Module, frame: np.ndarray, runs: int, tmp: Path) -> list[float]:
     path = tmp / "net.onnx"
     export_graph(FrameModule(net.eval()), path)
-    core = ov.Core()
+    core = ov_core()
     model = core.read_model(str(path))
     model.reshape({model.inputs[0]: list(frame.shape)})
     compiled = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"})

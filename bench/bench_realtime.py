@@ -119,7 +119,9 @@ def machine() -> None:
     try:
         import openvino as ov
 
-        caps = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        from stylecam.models.runtime.engines import ov_core
+
+        caps = ov_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
         print(f"- OpenVINO {ov.__version__}; CPU plugin capabilities: {', '.join(caps)}")
     except Exception as e:
         print(f"- OpenVINO: not available ({type(e).__name__}: {e})")

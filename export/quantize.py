@@ -65,6 +65,8 @@ def quantize_int8(
     import nncf
     import openvino as ov
 
+    from stylecam.models.runtime.engines import ov_core
+
     try:
         xml = files.form_of(style, "int8")
     except ValueError as e:
@@ -72,7 +74,7 @@ def quantize_int8(
     photos = images.load_images(calibration_dir, max_images, long_side=640)
     if not photos:
         raise StyleError(calibration_dir, "no decodable photos for int8 calibration")
-    core = ov.Core()
+    core = ov_core()  # one per process (models/runtime/engines.py: ov_core)
     model = core.read_model(str(style))
     quantized = nncf.quantize(
         model,

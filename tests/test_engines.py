@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from stylecam.models.runtime.engines import (
 )
 from stylecam.models.style.bundle import Reason, StyleBundle
 
+from helpers.signals import signal_stack_problem
 from helpers.styles import export_test_photos, write_toy_style
 
 AVAILABLE = available_engines()
@@ -225,3 +227,24 @@ def test_auto_runs_the_full_net_when_the_cpu_version_loads_nowhere(tmp_path: Pat
     with pytest.raises(StyleError, match="takes a uint8 frame") as e:  # forced: named, not hidden
         open_engine(bundle, "cpu")
     assert e.value.path.name == "pair.cpu.onnx"
+
+
+def test_openvino_engines_freed_first_in_first_out_keep_the_signal_stack_mapped() -> None:
+    """OpenVINO's CPU plugin gives the thread that loads it a signal stack of its own and
+    unmaps it when freed; with one Core per engine, two engines freed in the order they were
+    opened (what ``auto`` does when it keeps the int8 one) left the thread's signal stack
+    unmapped, and the next Python signal handler (Ctrl-C, SIGTERM) was a SIGSEGV."""
+    pytest.importorskip("openvino")
+    from stylecam.models.runtime.engines import OpenVinoEngine
+    from stylecam.models.style.catalog import discover
+
+    style = next((st for st in discover() if st.ok and st.source == "bundled"), None)
+    if style is None:
+        pytest.skip("no bundled style")
+    first = OpenVinoEngine(style.path, int8=False)
+    second = OpenVinoEngine(style.path, int8=True)
+    del first
+    gc.collect()
+    del second
+    gc.collect()
+    assert signal_stack_problem() is None

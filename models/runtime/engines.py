@@ -26,6 +26,7 @@ import importlib.util
 import io
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -228,6 +229,31 @@ def _openvino_file(path: Path, int8: bool | None) -> FileChoice:
     return FileChoice.given(ir if use and ir is not None else path)
 
 
+_OV_CORE_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _ov_core_cached() -> Any:
+    import openvino as ov
+
+    return ov.Core()
+
+
+def ov_core() -> Any:
+    """The process's one OpenVINO ``Core``, kept until exit: never make another.
+
+    Each ``Core`` loads its own CPU plugin, and the plugin (OpenVINO 2026.4, intel_cpu
+    ``SigAltStackSetup``) mmaps a signal stack for the thread that loads it; when freed it
+    munmaps that stack, putting back the one it replaced only if its own is still current.
+    Two Cores freed first-in-first-out (``auto`` keeps the int8 engine it timed second and
+    drops the f32 one) leave the thread's signal stack on unmapped memory, and the next
+    signal with a Python handler (SIGINT, our SIGTERM/SIGHUP: CPython installs them all
+    with SA_ONSTACK) kills the process with SIGSEGV instead of running the handler.
+    One Core that is never freed loads the plugin once, so nothing is unmapped."""
+    with _OV_CORE_LOCK:
+        return _ov_core_cached()
+
+
 class OpenVinoEngine(Engine):
     """OpenVINO on the CPU: the int8 IR when one sits next to the style, else the ONNX file."""
 
@@ -239,10 +265,9 @@ class OpenVinoEngine(Engine):
         super().__init__(model if isinstance(model, FileChoice) else _openvino_file(Path(model), int8))
         path, model = self.path, self.model_path
         try:
-            import openvino as ov
+            core = ov_core()  # one per process: see ov_core
         except (ImportError, OSError) as e:
             raise EngineError(path, "openvino", f"openvino is not installed ({e})") from None
-        core = ov.Core()
         if "CPU" not in core.available_devices:
             raise EngineError(path, "openvino", "OpenVINO sees no CPU device")
         use_int8 = self.choice.variant.precision == "int8"
@@ -479,9 +504,7 @@ def available_engines() -> list[str]:
     if ort is not None and _ort_gpu_works(ort, "cuda"):
         found.append("cuda")
     try:
-        import openvino as ov
-
-        if "CPU" in ov.Core().available_devices:
+        if "CPU" in ov_core().available_devices:
             found.append("openvino")
     except (ImportError, OSError, RuntimeError):
         pass
