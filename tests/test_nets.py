@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from stylecam.export.onnx_export import FrameModule  # noqa: E402
+from stylecam.export.onnx_export import FrameModule, export_graph  # noqa: E402
 from stylecam.export.sr_export import UpscaleFrameModule  # noqa: E402
 from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
 from stylecam.models.nets.base import StyleNet, multiply_adds_per_pixel  # noqa: E402
@@ -174,6 +174,29 @@ def test_paper_variant_is_selectable():
 def test_default_johnson_is_instance_norm_nearest():
     kinds = {type(m).__name__ for m in create_model("johnson").modules()}
     assert "InstanceNorm2d" in kinds and "ConvTranspose2d" not in kinds
+
+
+def test_bilinear_upsampling_takes_the_nearest_nets_weights(tmp_path):
+    """``upsample="bilinear"`` has the same parameters as the default, so a net trained with
+    nearest upsampling loads into it (docs/fig5.md tries it against the periodic pattern);
+    it keeps odd sizes exact, paints differently, and exports to ONNX Runtime."""
+    torch.manual_seed(0)
+    nearest = create_model("johnson", channels=(8, 16, 24), blocks=1).eval()
+    bilinear = create_model("johnson", channels=(8, 16, 24), blocks=1, upsample="bilinear").eval()
+    bilinear.load_state_dict(nearest.state_dict())
+    assert "x2 bilinear upsampling, 16 × 3 × 3 conv, stride 1" in bilinear.table()
+    x = torch.rand(1, 3, 37, 53)
+    with torch.no_grad():
+        a, b = nearest(x), bilinear(x)
+    assert b.shape == x.shape and not torch.allclose(a, b)
+    path = tmp_path / "bilinear.onnx"
+    export_graph(FrameModule(bilinear), path)
+    ort = pytest.importorskip("onnxruntime")
+    frame = (np.random.default_rng(0).random((37, 53, 3)) * 255).astype(np.uint8)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"frame": frame})[0]
+    with torch.no_grad():
+        want = FrameModule(bilinear)(torch.from_numpy(frame)).numpy()
+    assert got.shape == want.shape and np.abs(got.astype(int) - want.astype(int)).max() <= 1
 
 
 def test_lite_is_much_cheaper_than_johnson():

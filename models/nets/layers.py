@@ -152,28 +152,33 @@ class ResidualBlocks(nn.Sequential):
         return [row for block in self for row in block.describe()]
 
 
-def _resize(x: torch.Tensor, like: torch.Tensor | None) -> torch.Tensor:
-    """x2 nearest-neighbour, or to ``like``'s exact size (what keeps odd sizes exact)."""
+def _resize(x: torch.Tensor, like: torch.Tensor | None, mode: str = "nearest") -> torch.Tensor:
+    """x2, or to ``like``'s exact size (what keeps odd sizes exact); nearest or bilinear."""
+    extra = {"align_corners": False} if mode == "bilinear" else {}
     if like is None:
-        return F.interpolate(x, scale_factor=2.0, mode="nearest")
-    return F.interpolate(x, size=like.shape[-2:], mode="nearest")
+        return F.interpolate(x, scale_factor=2.0, mode=mode, **extra)
+    return F.interpolate(x, size=like.shape[-2:], mode=mode, **extra)
 
 
 class UpsampleConv(nn.Module):
     """x2 nearest-neighbour resize, then a 3x3 convolution (Odena et al. 2016: no
     checkerboard, unlike a fractionally-strided conv). Our default upsampling.
 
+    ``mode="bilinear"`` resizes bilinearly instead (Odena et al. tried both): a nearest
+    resize repeats every value 2x2, and the nets trained on CPU grew a 2 and 4 px periodic
+    pattern on it (docs/fig5.md); same parameters, so a net trained with one loads with the other.
     ``forward(x, like)`` resizes to ``like``'s size rather than by a fixed factor."""
 
-    def __init__(self, cin: int, cout: int, separable: bool = False) -> None:
+    def __init__(self, cin: int, cout: int, separable: bool = False, mode: str = "nearest") -> None:
         super().__init__()
         self.conv = SeparableConv(cin, cout) if separable else ConvLayer(cin, cout, 3)
+        self.mode = mode
 
     def forward(self, x: torch.Tensor, like: torch.Tensor | None = None) -> torch.Tensor:
-        return self.conv(_resize(x, like))
+        return self.conv(_resize(x, like, self.mode))
 
     def describe(self) -> list[str]:
-        return [f"x2 nearest upsampling, {self.conv.describe()[0]}"]
+        return [f"x2 {self.mode} upsampling, {self.conv.describe()[0]}"]
 
 
 class TransposedUpsample(nn.Module):
@@ -207,13 +212,14 @@ class PointwiseFirstUpsample(nn.Module):
         return [f"{self.mix.out_channels} × 1 × 1 conv, x2 nearest upsampling, {self.conv.describe()[0]}"]
 
 
-UPSAMPLERS = ("nearest", "transposed")
+UPSAMPLERS = ("nearest", "bilinear", "transposed")
 
 
 def upsampling(mode: str, cin: int, cout: int) -> UpsampleConv | TransposedUpsample:
-    """``"nearest"`` (resize + conv, our default) or ``"transposed"`` (the paper's)."""
-    if mode == "nearest":
-        return UpsampleConv(cin, cout)
+    """``"nearest"`` (resize + conv, our default), ``"bilinear"`` (resize + conv) or
+    ``"transposed"`` (the paper's)."""
+    if mode in ("nearest", "bilinear"):
+        return UpsampleConv(cin, cout, mode=mode)
     if mode == "transposed":
         return TransposedUpsample(cin, cout)
     raise ValueError(f"upsample must be one of {', '.join(map(repr, UPSAMPLERS))}, not {mode!r}")
