@@ -55,7 +55,7 @@ def test_from_recipe_reads_the_recorded_weights_and_old_recipes_mean_sum():
     with pytest.raises(ValueError, match="content target"):
         obj.terms(torch.rand(1, 3, 12, 12))
     x = torch.rand(1, 3, 12, 12)
-    assert float(obj.terms(x, obj.target_of(x))["content"]) == 0.0
+    assert float(obj.terms(x, obj.target_of(x))["content"].detach()) == 0.0
 
 
 def test_style_layer_weights_scale_single_layers() -> None:
