@@ -47,7 +47,11 @@ from stylecam.training.vgg import load_vgg16  # noqa: E402
 PAINTING_DIR = ROOT.parent / "shared" / "data" / "paintings"
 APPROACHES = ("a", "b", "c")
 LABELS = {"a": "(a) perceptual", "b": "(b) L-BFGS teacher + fine-tune", "b2": "(b) with a fresh Adam for the fine-tune",
-          "c": "(c) warm start from the old johnson net + (a)"}
+          "c": "(c) warm start from the old johnson net + (a)", "c0": "the old johnson net (where (c) starts)",
+          "long": "(a), the long run (scripts/train_styles_long.sh)",
+          "long_bilinear": "the long run's net, bilinear upsampling, untrained",
+          "long_bilinear_ft": "the long run's net, bilinear upsampling, + (a) (minutes after 37.4)",
+          "long_bilinear_resume": "the long run resumed from 52.4 with bilinear upsampling (its Adam kept)"}
 # (c) starts from the style's johnson reference net, trained on the old objective (its
 # recipe is in the checkpoint), so its CPU time is not in (c)'s budget: (c) measures how
 # much a net that already paints is worth on the new objective, not training from scratch.
@@ -170,7 +174,8 @@ def evaluate(args: argparse.Namespace) -> None:
 def plot(path: Path, series: dict[str, list[tuple[float, float]]], photo_ratio: float, at: int, style: str) -> None:
     """Net loss / L-BFGS@at (log) against CPU minutes, one line per approach (OpenCV; no
     matplotlib in the environment)."""
-    w, h, x0, x1, y0, y1 = 640, 400, 70, 620, 50, 350
+    y0 = 36 + 18 * len(series)  # the legend sits above the frame, a line per series
+    w, h, x0, x1, y1 = 640, y0 + 350, 70, 620, y0 + 300
     img = np.full((h, w, 3), 255, np.uint8)
     font = cv2.FONT_HERSHEY_SIMPLEX
     values = [v for pts in series.values() for _, v in pts] + [photo_ratio, 1.0]
@@ -195,7 +200,7 @@ def plot(path: Path, series: dict[str, list[tuple[float, float]]], photo_ratio: 
     for xs in range(x0, x1, 12):
         cv2.line(img, (xs, y), (xs + 6, y), (110, 110, 110), 1)
     cv2.putText(img, "unmodified photo", (x1 - 130, y - 5), font, 0.4, (110, 110, 110), 1, cv2.LINE_AA)
-    colours = [(200, 90, 20), (30, 30, 210), (0, 150, 0)]
+    colours = [(200, 90, 20), (30, 30, 210), (0, 150, 0), (160, 0, 160), (0, 120, 200), (90, 90, 90)]
     for k, (label, pts) in enumerate(series.items()):
         c = colours[k % len(colours)]
         if pts:
@@ -203,7 +208,7 @@ def plot(path: Path, series: dict[str, list[tuple[float, float]]], photo_ratio: 
             cv2.polylines(img, [p], False, c, 2, cv2.LINE_AA)
             for q in p:
                 cv2.circle(img, tuple(int(t) for t in q), 3, c, -1)
-        cv2.putText(img, label, (x0 + 10, y0 + 18 + 18 * k), font, 0.45, c, 1, cv2.LINE_AA)
+        cv2.putText(img, label, (10, 40 + 18 * k), font, 0.45, c, 1, cv2.LINE_AA)  # above the frame
     cv2.putText(img, "training CPU minutes (process time, 1 thread)", (x0 + 150, y1 + 36), font, 0.4, (0, 0, 0), 1,
                 cv2.LINE_AA)
     path.parent.mkdir(parents=True, exist_ok=True)
