@@ -59,3 +59,29 @@ def test_pixel_loss():
     b = RNG.random((2, 3, 4, 4)).astype(np.float32)
     want = ((a.astype(np.float64) - b) ** 2).mean()
     assert float(pixel_loss(torch.from_numpy(a), torch.from_numpy(b))) == pytest.approx(want, rel=1e-5)
+
+
+def test_periodic_loss_sees_a_tile_locked_to_the_grid_and_not_moving_texture():
+    """A 2x2 tile repeated over the frame (what a stride-2 net's hatch is) scores high; the
+    same pattern with its phase varying across the frame, noise, and a flat image score
+    (near) nothing; the loss has a gradient that removes the tile."""
+    from stylecam.training.losses import periodic_loss
+
+    g = torch.Generator().manual_seed(0)
+    tile = torch.rand(1, 3, 2, 2, generator=g)
+    locked = 0.5 + (tile - tile.mean()).repeat(1, 1, 64, 64)
+    assert float(periodic_loss(torch.full((1, 3, 128, 128), 0.5))) == 0.0
+    noise = torch.rand(1, 3, 128, 128, generator=g)
+    assert float(periodic_loss(locked)) > 100 * float(periodic_loss(noise))
+    # the same tile, its phase random in every 8 x 8 block: texture that is not locked
+    drifting = locked.clone()
+    for by in range(0, 128, 8):
+        for bx in range(0, 128, 8):
+            dy, dx = (int(v) for v in torch.randint(0, 2, (2,), generator=g))
+            drifting[..., by:by + 8, bx:bx + 8] = drifting[..., by:by + 8, bx:bx + 8].roll((dy, dx), dims=(-2, -1))
+    assert float(periodic_loss(drifting)) < 0.1 * float(periodic_loss(locked))
+    x = locked.clone().requires_grad_(True)
+    periodic_loss(x).backward()
+    with torch.no_grad():
+        stepped = x - 0.5 * x.grad / x.grad.abs().max() * (locked - 0.5).abs().max()
+    assert float(periodic_loss(stepped)) < float(periodic_loss(locked))

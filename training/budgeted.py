@@ -38,7 +38,7 @@ from stylecam.models.nets import checkpoint as ckpt
 from stylecam.models.nets.registry import create_model
 from stylecam.training.data import RandomCrops, find_images, read_rgb, resize_long_side, to_tensor
 from stylecam.training.loop import cpu_has_bf16, flat_adam_state, load_flat_adam_state
-from stylecam.training.losses import tv_loss
+from stylecam.training.losses import periodic_loss, tv_loss
 from stylecam.training.objective import PerceptualObjective
 from stylecam.training.recipe import Recipe
 from stylecam.training.teacher import AlignedCrops, CpuClock, TargetCache, objective_key, square_crop, teacher_target
@@ -269,6 +269,9 @@ class BudgetedRun:
                 terms = self.objective.feature_terms(feats, target)
                 terms["tv"] = tv_loss(y.float())
                 total = r.content_weight * terms["content"] + r.style_weight * terms["style"] + r.tv_weight * terms["tv"]
+                if r.periodic_weight:
+                    terms["periodic"] = periodic_loss(y)
+                    total = total + r.periodic_weight * terms["periodic"]
                 terms["total"] = total
             self.optimizer.zero_grad(set_to_none=True)
             total.backward()

@@ -51,6 +51,10 @@ class Recipe:
     # 160 px: 100 makes the term about half the content loss at first, a fifth after 300
     # iterations (docs/stabilize.md: it halved great_wave's flicker, at +27% style loss).
     temporal_weight: float = 0.0
+    # Issue 13: weight of training/losses.periodic_loss (the energy of a 2 and 4 px tile
+    # locked to the net's grid, on 0-1), against the pattern the CPU-trained nets grow.
+    # 0 = off (the paper's recipe); the budgeted trainer (training/budgeted.py) applies it.
+    periodic_weight: float = 0.0
     # [M18] Mechrez, Talmi & Zelnik-Manor 2018 (training/contextual.py): weight of the
     # contextual loss between the output's and the style image's VGG features, which asks
     # that the output's features be drawn from the painting's wherever they are. 0 = off
