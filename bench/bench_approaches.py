@@ -51,7 +51,9 @@ LABELS = {"a": "(a) perceptual", "b": "(b) L-BFGS teacher + fine-tune", "b2": "(
           "long": "(a), the long run (scripts/train_styles_long.sh)",
           "long_bilinear": "the long run's net, bilinear upsampling, untrained",
           "long_bilinear_ft": "the long run's net, bilinear upsampling, + (a) (minutes after 37.4)",
-          "long_bilinear_resume": "the long run resumed from 52.4 with bilinear upsampling (its Adam kept)"}
+          "long_bilinear_resume": "the long run resumed from 52.4 with bilinear upsampling (its Adam kept)",
+          "periodic_w0": "the long run resumed from 60 (control)",
+          "periodic_w1e9": "the long run resumed from 60 with periodic_weight 1e9"}
 # (c) starts from the style's johnson reference net, trained on the old objective (its
 # recipe is in the checkpoint), so its CPU time is not in (c)'s budget: (c) measures how
 # much a net that already paints is worth on the new objective, not training from scratch.
@@ -200,7 +202,8 @@ def plot(path: Path, series: dict[str, list[tuple[float, float]]], photo_ratio: 
     for xs in range(x0, x1, 12):
         cv2.line(img, (xs, y), (xs + 6, y), (110, 110, 110), 1)
     cv2.putText(img, "unmodified photo", (x1 - 130, y - 5), font, 0.4, (110, 110, 110), 1, cv2.LINE_AA)
-    colours = [(200, 90, 20), (30, 30, 210), (0, 150, 0), (160, 0, 160), (0, 120, 200), (90, 90, 90)]
+    colours = [(200, 90, 20), (30, 30, 210), (0, 150, 0), (160, 0, 160), (0, 120, 200), (90, 90, 90), (120, 60, 0),
+               (0, 0, 120)]
     for k, (label, pts) in enumerate(series.items()):
         c = colours[k % len(colours)]
         if pts:

@@ -109,11 +109,18 @@ TITLES = {
 #     heron), so the same weight pulls less.
 # TV 1e-5 stays ([J16]'s range 1e-6..1e-4): the optima show no speckle at it.
 RELU4_3 = {"relu4_3": 1000.0}
+# Periodic 1e9 (training/losses.periodic_loss), measured on starry_night's long run
+# (docs/fig5.md, "the pattern is learnt"): resumed from 60 to 67.5 CPU-min beside a control,
+# the 2 px periodic energy fell +20.0 -> +11.6 dB (4 px +15.9 -> +13.9) at the same loss
+# (1.86 against 1.88 x L-BFGS@100). Trained in from here on; not a weight of the objective
+# the Fig. 5 bench measures, which stays the paper's.
+PERIODIC = 1e9
 
 
 def balanced(**changes: object) -> Recipe:
-    """johnson, 1 / 3e-5 / 1e-5 "sum", relu4_3 x1000 (above), with ``changes``."""
-    return Recipe(**{"style_weight": 3e-5, "tv_weight": 1e-5, "style_layer_weights": dict(RELU4_3), **changes})
+    """johnson, 1 / 3e-5 / 1e-5 "sum", relu4_3 x1000, periodic 1e9 (above), with ``changes``."""
+    return Recipe(**{"style_weight": 3e-5, "tv_weight": 1e-5, "style_layer_weights": dict(RELU4_3),
+                     "periodic_weight": PERIODIC, **changes})
 
 
 STYLES: dict[str, Recipe] = {
