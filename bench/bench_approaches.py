@@ -4,6 +4,8 @@ Fig. 5 metric.
     python bench/bench_approaches.py train --approach a --minutes 40     # (a) perceptual
     python bench/bench_approaches.py train --approach b --minutes 40     # (b) optimiser as teacher
     python bench/bench_approaches.py eval [--photos 2] [--iterations 100] # table + docs/fig5_approaches.png
+    python bench/bench_approaches.py resume --source CKPT --run-dir DIR --minutes 67.5 \
+        --snapshots 62.5 65 67.5 [--periodic-weight 1e9] [--upsample bilinear]  # continue a run, changed
 
 (a) the paper's perceptual training (training/budgeted.py: bf16 autocast, 128 px crops for
     the first 60% of the budget, then 256 px);
@@ -37,6 +39,7 @@ import torch  # noqa: E402
 from bench_fig5 import PERIODS, curve, held_out_photos, matched_iteration, periodic_energy_db, square  # noqa: E402
 
 from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
+from stylecam.models.nets.registry import create_model  # noqa: E402
 from stylecam.training.budgeted import BudgetedRun, BudgetOptions, Phase  # noqa: E402
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor  # noqa: E402
 from stylecam.training.objective import PerceptualObjective  # noqa: E402
@@ -76,6 +79,36 @@ def train(args: argparse.Namespace) -> None:
                          snapshots=tuple(args.snapshots), checkpoint_every=args.checkpoint_every,
                          teacher_cache=out / "targets",
                          init=WARM_START / f"{args.style}.safetensors" if args.approach == "c" else None)
+    BudgetedRun(opts).run()
+
+
+def resume(args: argparse.Namespace) -> None:
+    """A checkpoint of a budgeted run (net, Adam moments, clock: the long run's, say) copied
+    into --run-dir and continued to --minutes CPU-min under the long run's phase (perceptual,
+    128 px, batch 4), with the recipe's periodic weight replaced by --periodic-weight and,
+    with --upsample, another upsampling (same parameters, so the moments still fit). How
+    docs/fig5.md's bilinear and periodic-penalty runs were made, beside a control."""
+    from dataclasses import replace
+
+    out = args.run_dir
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{args.style}.safetensors"
+    if not path.is_file():  # the first call copies; later calls resume the copy
+        start = ckpt.load(args.source)
+        meta = dict(start.meta)
+        net = start.net
+        if args.upsample:
+            meta["config"] = {**meta["config"], "upsample": args.upsample}
+            net = create_model(meta["arch"], **meta["config"])
+            net.load_state_dict(start.net.state_dict())
+        meta["budget"] = {**meta.get("budget", {}), "snapshots_done": []}
+        ckpt.save(path, net, meta, start.optimizer_state)
+    torch.set_num_threads(args.threads)
+    recipe = replace(STYLES[args.style], periodic_weight=args.periodic_weight)
+    opts = BudgetOptions(name=args.style, style_image=PAINTING_DIR / PAINTINGS[args.style], data=args.data, out=out,
+                         recipe=recipe, phases=[Phase("perceptual", args.minutes, 128, 4)],
+                         snapshots=tuple(args.snapshots), checkpoint_every=args.checkpoint_every,
+                         teacher_cache=out / "targets")
     BudgetedRun(opts).run()
 
 
@@ -220,7 +253,7 @@ def plot(path: Path, series: dict[str, list[tuple[float, float]]], photo_ratio: 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", choices=("train", "eval"))
+    p.add_argument("command", choices=("train", "resume", "eval"))
     p.add_argument("--approach", choices=APPROACHES)
     p.add_argument("--style", default="starry_night", choices=list(PAINTINGS))
     p.add_argument("--minutes", type=float, default=40.0, help="CPU-minute budget (train)")
@@ -237,7 +270,15 @@ def main() -> None:
     p.add_argument("--iterations", type=int, default=100, help="L-BFGS iterations from noise (eval)")
     p.add_argument("--cache", type=Path, default=ROOT / "runs" / "fig5")
     p.add_argument("--plot", type=Path, default=ROOT / "docs" / "fig5_approaches.png")
+    p.add_argument("--source", type=Path, help="resume: the checkpoint to continue (copied into --run-dir)")
+    p.add_argument("--periodic-weight", type=float, default=0.0, help="resume: training/losses.periodic_loss weight")
+    p.add_argument("--upsample", choices=("nearest", "bilinear"), help="resume: change the net's upsampling")
     args = p.parse_args()
+    if args.command == "resume":
+        if args.source is None or args.run_dir is None:
+            p.error("resume needs --source CHECKPOINT and --run-dir FOLDER")
+        resume(args)
+        return
     if args.command == "train":
         if args.approach is None:
             p.error("train needs --approach a or b")
