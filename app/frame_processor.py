@@ -3,7 +3,7 @@ and temporal stabilisation.
 
 :class:`FrameProcessor` is shared by the live window (``stylecam.app.gui``, fed by
 ``stylecam.app.live``) and the batch commands (``stylecam.app.stylize``, which run it
-inside ``stylecam.app.pipeline``'s three-stage pipeline), so a frame looks the same in
+inside ``stylecam.app.pipeline``'s staged pipeline), so a frame looks the same in
 the preview, a recording and a stylized file.
 """
 

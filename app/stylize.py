@@ -321,7 +321,7 @@ def transform_video(source: Path, output: Path, frame_fn: Callable[[np.ndarray],
                     crf: int = 18, preset: str = "superfast", progress: bool = True,
                     queue_size: int = 6, finish_fn: Callable[[Any], np.ndarray] | None = None) -> VideoResult:
     """Decode, transform (``frame_fn``: a frame in, a frame ``scale`` times larger out) and
-    encode one video, the three stages overlapped. ``stylecam stylize`` and ``stylecam
+    encode one video, the stages overlapped. ``stylecam stylize`` and ``stylecam
     upscale`` both run here, so both keep the same rules. With ``finish_fn``, ``frame_fn``
     returns work half done and ``finish_fn`` (in a fourth stage, in order) turns it into
     the frame.
