@@ -56,7 +56,8 @@ LABELS = {"a": "(a) perceptual", "b": "(b) L-BFGS teacher + fine-tune", "b2": "(
           "long_bilinear_ft": "the long run's net, bilinear upsampling, + (a) (minutes after 37.4)",
           "long_bilinear_resume": "the long run resumed from 52.4 with bilinear upsampling (its Adam kept)",
           "periodic_w0": "the long run resumed from 60 (control)",
-          "periodic_w1e9": "the long run resumed from 60 with periodic_weight 1e9"}
+          "periodic_w1e9": "the long run resumed from 60 with periodic_weight 1e9",
+          "periodic_w1e10": "the long run resumed from 60 with periodic_weight 1e10"}
 # (c) starts from the style's johnson reference net, trained on the old objective (its
 # recipe is in the checkpoint), so its CPU time is not in (c)'s budget: (c) measures how
 # much a net that already paints is worth on the new objective, not training from scratch.
