@@ -177,7 +177,6 @@ class FrameProcessor:
             self._restart = False
             self._stabilizer.reset()
             self._stabilized_for = key
-        self._stabilizer.strength = s.stabilize
         motion = self._stabilizer.track(frame)  # the motion first: it decides where the net's grid sits
         return PendingFrame(self._stylize(frame, s, locked=True), motion, s.stabilize)
 

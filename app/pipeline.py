@@ -115,9 +115,9 @@ def run_pipeline(
     (so Ctrl-C lands where it can stop everything), ``finish`` in a thread of its own (the
     second half of work that must stay in order, such as a temporal filter, overlapped
     with the next item's ``transform``) and ``sink`` runs in a writer thread; items keep
-    their order. The first exception raised by any stage stops all three and
-    is re-raised here, with its own traceback. Setting ``cancel`` stops the run and
-    raises :class:`Cancelled`. When this returns or raises, both threads have finished,
+    their order. The first exception raised by any stage stops them all and is
+    re-raised here, with its own traceback. Setting ``cancel`` stops the run and raises
+    :class:`Cancelled`. When this returns or raises, every stage's thread has finished,
     so the caller may close the source and the sink at once.
     """
     cancel = cancel or threading.Event()

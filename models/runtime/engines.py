@@ -230,13 +230,7 @@ def _openvino_file(path: Path, int8: bool | None) -> FileChoice:
 
 
 _OV_CORE_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _ov_core_cached() -> Any:
-    import openvino as ov
-
-    return ov.Core()
+_OV_CORE: Any = None
 
 
 def ov_core() -> Any:
@@ -250,8 +244,13 @@ def ov_core() -> Any:
     signal with a Python handler (SIGINT, our SIGTERM/SIGHUP: CPython installs them all
     with SA_ONSTACK) kills the process with SIGSEGV instead of running the handler.
     One Core that is never freed loads the plugin once, so nothing is unmapped."""
+    global _OV_CORE
     with _OV_CORE_LOCK:
-        return _ov_core_cached()
+        if _OV_CORE is None:
+            import openvino as ov
+
+            _OV_CORE = ov.Core()
+        return _OV_CORE
 
 
 class OpenVinoEngine(Engine):
