@@ -69,7 +69,9 @@ def test_a_warm_start_begins_from_the_given_net_and_refuses_another_arch(tmp_pat
     for a, b in zip(run.net.state_dict().values(), start.state_dict().values(), strict=True):
         assert torch.equal(a, b)  # the given net's weights, not the seed's
     assert run.clock.spent < 1 and run.step == 0  # the clock starts now, not at the given net's
-    assert ckpt.read_metadata(run.run())["recipe"]["init"] == str(init)
+    meta = ckpt.read_metadata(run.run())
+    assert meta["recipe"]["init"] == str(init)
+    assert meta["start"]["path"] == str(init) and meta["start"]["iteration"] == 9  # the chain, kept
     with pytest.raises(ValueError, match="a nano net, but the recipe trains johnson"):
         BudgetedRun(BudgetOptions("toy2", style, data, tmp_path / "out2", Recipe(arch="johnson", style_size=32),
                                   [Phase("perceptual", 0.01, 16, 2)], init=init))

@@ -127,6 +127,9 @@ class BudgetedRun:
         # moments of a pixel loss (|g| ~ 1e-3) make the first perceptual steps (|g| ~ 1e3)
         # jolt the net (measured: loss / L-BFGS@100 4.3 -> 6.7 across the switch, docs/fig5.md).
         self.adam_kind = ""
+        # The net a warm start began from, with its own provenance (recipe, commands, teacher):
+        # the checkpoint it names may live in a scratch folder, so the chain is kept here.
+        self.start: dict[str, Any] = {}
         offset = 0.0
         optimizer_state: dict[str, torch.Tensor] = {}
         if self.path.is_file():
@@ -139,6 +142,7 @@ class BudgetedRun:
             self.snapshots_done = [float(s) for s in b.get("snapshots_done", [])]
             self.adam_kind = b.get("adam_kind", "")
             self.history = list(loaded.meta.get("loss_history", []))
+            self.start = dict(loaded.meta.get("start", {}))
             optimizer_state = loaded.optimizer_state
             self._say(f"resumed {self.path} at {offset / 60:.1f} CPU-min, step {self.step}")
         elif opts.init is not None:
@@ -147,6 +151,9 @@ class BudgetedRun:
             if arch != r.arch:
                 raise ValueError(f"{opts.init}: a {arch} net, but the recipe trains {r.arch}")
             self.net = start.net
+            self.start = {"path": str(opts.init), "arch": arch, "iteration": start.meta.get("iteration"),
+                          **{k: start.meta[k] for k in ("recipe", "command", "earlier_commands", "teacher")
+                             if k in start.meta}}
             self._say(f"warm start from {opts.init} ({arch}, iteration {start.meta.get('iteration', '?')})")
         else:
             torch.manual_seed(r.seed)
@@ -168,7 +175,7 @@ class BudgetedRun:
         return flat_adam_state(self.optimizer)
 
     def meta(self) -> dict[str, Any]:
-        return {"arch": self.opts.recipe.arch, "config": self.net.config,
+        return {"arch": self.opts.recipe.arch, "config": self.net.config, **({"start": self.start} if self.start else {}),
                 "style": {"name": self.opts.name, "title": self.opts.title or self.opts.name,
                           "image": Path(self.opts.style_image).name},
                 "recipe": self.recipe_dict, "iteration": self.step, "loss_history": self.history,
