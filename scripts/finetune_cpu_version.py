@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from stylecam.models.nets.checkpoint import read_metadata  # noqa: E402
 from stylecam.training.budgeted import BudgetedRun, BudgetOptions, Phase  # noqa: E402
 from stylecam.training.recipe import PAINTINGS, STYLES, TITLES  # noqa: E402
 
@@ -47,6 +48,12 @@ def main() -> None:
     args = p.parse_args()
     if not args.init.is_file():
         sys.exit(f"{args.init}: no such checkpoint (distil the CPU version first)")
+    done = args.out / f"{args.name}.safetensors"
+    if done.is_file():  # a resume: only of a fine-tune that began from this very net
+        began, now = read_metadata(done).get("start", {}), read_metadata(args.init)
+        if (began.get("path"), began.get("iteration")) != (str(args.init), now.get("iteration")):
+            sys.exit(f"{done}: a fine-tune of {began.get('path')} at iteration {began.get('iteration')}, not of "
+                     f"{args.init} at {now.get('iteration')}; delete it (and its _cpu* copies) to start again")
     torch.set_num_threads(args.threads)
     opts = BudgetOptions(name=args.name, style_image=args.paintings / PAINTINGS[args.name], data=args.data,
                          out=args.out, recipe=replace(STYLES[args.name], arch="nano", lr=args.lr),

@@ -72,6 +72,7 @@ def test_a_warm_start_begins_from_the_given_net_and_refuses_another_arch(tmp_pat
     meta = ckpt.read_metadata(run.run())
     assert meta["recipe"]["init"] == str(init)
     assert meta["start"]["path"] == str(init) and meta["start"]["iteration"] == 9  # the chain, kept
+    assert ckpt.read_metadata(BudgetedRun(opts).run())["start"] == meta["start"]  # and kept by a resume
     with pytest.raises(ValueError, match="a nano net, but the recipe trains johnson"):
         BudgetedRun(BudgetOptions("toy2", style, data, tmp_path / "out2", Recipe(arch="johnson", style_size=32),
                                   [Phase("perceptual", 0.01, 16, 2)], init=init))

@@ -152,7 +152,7 @@ class BudgetedRun:
                 raise ValueError(f"{opts.init}: a {arch} net, but the recipe trains {r.arch}")
             self.net = start.net
             self.start = {"path": str(opts.init), "arch": arch, "iteration": start.meta.get("iteration"),
-                          **{k: start.meta[k] for k in ("recipe", "command", "earlier_commands", "teacher")
+                          **{k: start.meta[k] for k in ("recipe", "command", "earlier_commands", "teacher", "start")
                              if k in start.meta}}
             self._say(f"warm start from {opts.init} ({arch}, iteration {start.meta.get('iteration', '?')})")
         else:
