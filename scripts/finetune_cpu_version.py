@@ -3,7 +3,7 @@
 (training/recipe.py STYLES: its weights, relu4_3 x1000, the periodic penalty) for a CPU
 budget, with the same budgeted trainer as the long run.
 
-    python scripts/finetune_cpu_version.py NAME --init DISTILLED.safetensors [--minutes 15]
+    python scripts/finetune_cpu_version.py NAME --init DISTILLED.safetensors [--arch nano] [--minutes 15]
                                            [--size 128] [--batch 4] [--lr 3e-4] [--out runs/ship/nano_ft]
 
 Why: distillation is a pixel loss, which learns the teacher's colours and shapes but
@@ -34,7 +34,8 @@ from stylecam.training.recipe import PAINTINGS, STYLES, TITLES  # noqa: E402
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", choices=sorted(STYLES))
-    p.add_argument("--init", type=Path, required=True, help="the distilled nano checkpoint to start from")
+    p.add_argument("--init", type=Path, required=True, help="the distilled checkpoint to start from")
+    p.add_argument("--arch", default="nano", choices=("nano", "lite"), help="the CPU net's architecture (the --init's)")
     p.add_argument("--minutes", type=float, default=15.0, help="CPU minutes of fine-tuning in all")
     p.add_argument("--size", type=int, default=128, help="crop size (the long run's johnson nets: 128)")
     p.add_argument("--batch", type=int, default=4)
@@ -56,7 +57,7 @@ def main() -> None:
                      f"{args.init} at {now.get('iteration')}; delete it (and its _cpu* copies) to start again")
     torch.set_num_threads(args.threads)
     opts = BudgetOptions(name=args.name, style_image=args.paintings / PAINTINGS[args.name], data=args.data,
-                         out=args.out, recipe=replace(STYLES[args.name], arch="nano", lr=args.lr),
+                         out=args.out, recipe=replace(STYLES[args.name], arch=args.arch, lr=args.lr),
                          phases=[Phase("perceptual", args.minutes, args.size, args.batch)],
                          snapshots=(args.minutes,), init=args.init, title=TITLES[args.name])
     print(BudgetedRun(opts).run())

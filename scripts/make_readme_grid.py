@@ -1,7 +1,10 @@
 """The README's grid: bundled photos through every bundled style, rendered by the
 shipped style files on ONNX Runtime CPU (the reference engine), no torch needed.
 
-    python scripts/make_readme_grid.py [-o docs/styles_grid.png] [--engine cpu]
+    python scripts/make_readme_grid.py [-o docs/styles_grid.png] [--engine cpu] [--full-net]
+
+By default each style runs as a CPU-only machine runs it (its real-time CPU version);
+``--full-net`` renders the full nets instead, what a GPU engine shows.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def main() -> None:
     p.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "styles_grid.png")
     p.add_argument("--engine", default="cpu")
     p.add_argument("--size", type=int, default=256, help="short side of each tile")
+    p.add_argument("--full-net", action="store_true", help="the full nets (what GPUs run), not the CPU versions")
     args = p.parse_args()
     styles = [s for s in discover() if s.ok and s.source == "bundled"]
     rows = []
@@ -44,7 +48,7 @@ def main() -> None:
         photo = photo[:, (photo.shape[1] - args.size) // 2 :][:, : args.size]
         tiles = [label(photo, "photo")]
         for style in styles:
-            engine = open_engine(style.path, args.engine)
+            engine = open_engine(style.path, args.engine, full_net=args.full_net)
             tiles.append(label(engine.run(np.ascontiguousarray(photo)), style.name))
         rows.append(np.hstack(tiles))
     args.output.parent.mkdir(parents=True, exist_ok=True)
