@@ -36,6 +36,17 @@ except Exception:
 PY
 }
 
+arch_of() {
+  python - "$1" <<'PY'
+import sys
+from stylecam.models.nets.checkpoint import read_metadata
+try:
+    print(read_metadata(sys.argv[1])["arch"])
+except Exception:
+    print("")
+PY
+}
+
 [ -d runs/photos_train ] || python scripts/split_photos.py ../shared/data/photos runs
 
 target=$ROUND
@@ -46,6 +57,12 @@ while [ "$target" -le "$FINAL" ]; do
     if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
     ckpt="$OUT/$name.safetensors"
     done_its=0
+    if [ -f "$ckpt" ] && [ "$(arch_of "$ckpt")" != "$ARCH" ]; then
+      # starry_night and great_wave ship a johnson net from the long run (scripts/train_styles_long.sh,
+      # scripts/ship_long_run_style.sh); this script would otherwise resume it as a $ARCH net
+      echo "train_bundled_styles: $name's checkpoint is not a $ARCH net ($(arch_of "$ckpt")); skipped" >&2
+      continue
+    fi
     [ -f "$ckpt" ] && done_its=$(iteration_of "$ckpt")
     [ "$done_its" -ge "$target" ] && continue
     resume=()
