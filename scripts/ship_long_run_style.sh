@@ -63,13 +63,19 @@ print(f"wrote {sys.argv[2]} ({ck.meta['arch']}, iteration {ck.meta['iteration']}
 EOF
 }
 
+ship() {  # CKPT FILE_STEM [SUBFOLDER]: into models/styles/checkpoints/, then exported with its int8 IR
+  local dest=models/styles/checkpoints/${3:+$3/}${2%.cpu}.safetensors
+  mkdir -p "$(dirname "$dest")"
+  cp "$1" "$dest"
+  "$STYLECAM" export "$dest" -o "models/styles/$2.onnx" --int8 --calibration "$PHOTOS" --images "$HELDOUT" \
+    --preview-image tests/data/astronaut.jpg
+}
+
 # 1. the full net, weights and recipe only
 weights_only "$LONG" "$FULL"
 
 if [ "${CPU_VERSION:-1}" = 0 ]; then
-  cp "$FULL" "models/styles/checkpoints/$NAME.safetensors"
-  "$STYLECAM" export "models/styles/checkpoints/$NAME.safetensors" -o "models/styles/$NAME.onnx" --int8 \
-    --calibration "$PHOTOS" --images "$HELDOUT" --preview-image tests/data/astronaut.jpg
+  ship "$FULL" "$NAME"
   exit 0
 fi
 
@@ -100,10 +106,5 @@ weights_only "$TUNED" "$CPU"
   --photos "$HELDOUT"
 
 # 4. ship: both checkpoints, both nets exported
-mkdir -p models/styles/checkpoints/nano
-cp "$FULL" "models/styles/checkpoints/$NAME.safetensors"
-cp "$CPU" "models/styles/checkpoints/nano/$NAME.safetensors"
-"$STYLECAM" export "models/styles/checkpoints/$NAME.safetensors" -o "models/styles/$NAME.onnx" --int8 \
-  --calibration "$PHOTOS" --images "$HELDOUT" --preview-image tests/data/astronaut.jpg
-"$STYLECAM" export "models/styles/checkpoints/nano/$NAME.safetensors" -o "models/styles/$NAME.cpu.onnx" --int8 \
-  --calibration "$PHOTOS" --images "$HELDOUT" --preview-image tests/data/astronaut.jpg
+ship "$FULL" "$NAME"
+ship "$CPU" "$NAME.cpu" nano

@@ -25,25 +25,14 @@ STYLES=(
   "composition_viii|Composition VIII (Kandinsky)|composition_viii_kandinsky.png"
 )
 
-iteration_of() {
-  python - "$1" <<'PY'
+meta_of() {  # CKPT FIELD DEFAULT: one field of a checkpoint's metadata, DEFAULT if unreadable
+  python - "$1" "$2" "$3" <<'PY'
 import sys
 from stylecam.models.nets.checkpoint import read_metadata
 try:
-    print(read_metadata(sys.argv[1])["iteration"])
+    print(read_metadata(sys.argv[1])[sys.argv[2]])
 except Exception:
-    print(0)
-PY
-}
-
-arch_of() {
-  python - "$1" <<'PY'
-import sys
-from stylecam.models.nets.checkpoint import read_metadata
-try:
-    print(read_metadata(sys.argv[1])["arch"])
-except Exception:
-    print("")
+    print(sys.argv[3])
 PY
 }
 
@@ -57,13 +46,13 @@ while [ "$target" -le "$FINAL" ]; do
     if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then continue; fi
     ckpt="$OUT/$name.safetensors"
     done_its=0
-    if [ -f "$ckpt" ] && [ "$(arch_of "$ckpt")" != "$ARCH" ]; then
+    if [ -f "$ckpt" ] && [ "$(meta_of "$ckpt" arch "")" != "$ARCH" ]; then
       # starry_night and great_wave ship a johnson net from the long run (scripts/train_styles_long.sh,
       # scripts/ship_long_run_style.sh); this script would otherwise resume it as a $ARCH net
-      echo "train_bundled_styles: $name's checkpoint is not a $ARCH net ($(arch_of "$ckpt")); skipped" >&2
+      echo "train_bundled_styles: $name's checkpoint is not a $ARCH net ($(meta_of "$ckpt" arch "")); skipped" >&2
       continue
     fi
-    [ -f "$ckpt" ] && done_its=$(iteration_of "$ckpt")
+    [ -f "$ckpt" ] && done_its=$(meta_of "$ckpt" iteration 0)
     [ "$done_its" -ge "$target" ] && continue
     resume=()
     [ -f "$ckpt" ] && resume=(--resume "$ckpt")
