@@ -55,7 +55,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -77,6 +77,7 @@ CRF = 30               # H.264 quality of the "compressed" clips: a streaming-gr
 FREEZE_EPS = 25        # the TensorRT webcam peer's input freeze threshold (issue 15)
 PAN_STEP = (2, 1)      # slow pan, px a frame (exact: integer, so no resampling in the input)
 ZOOM_STEP = 0.005      # slow zoom, 0.5% a frame
+SUBPIXEL_STEP = (1.3, 0.7)  # a pan between pixels (the input is resampled, the output's warp filters)
 FAST_STEP = 40         # fast pan for the ghosting check, px a frame
 FADE_STEP = 6          # the fade check: levels a frame the whole picture brightens by
 GRID_ONLY = 1e-6       # a --stabilize strength that blends nothing visible: the phase lock alone
@@ -96,7 +97,7 @@ class Clip:
     flows: list[np.ndarray]  # len(frames) - 1, H x W x 2
     masks: list[np.ndarray]  # bool, pixels of t+1 visible in t
     kind: str = "pan"        # pan | zoom | real
-    quality: str = "clean"   # clean | noisy | compressed
+    quality: str = "clean"   # clean | noisy | compressed | sub-pixel (a clean pan by SUBPIXEL_STEP)
 
 
 def find_photos() -> list[Path]:
@@ -113,8 +114,9 @@ def find_photos() -> list[Path]:
     return out
 
 
-def affine_clip(photo: Path, n: int, kind: str) -> Clip:
-    """A camera moving over a still photo by a known affine motion M_t (frame -> photo)."""
+def affine_clip(photo: Path, n: int, kind: str, step: tuple[float, float] = PAN_STEP) -> Clip:
+    """A camera moving over a still photo by a known affine motion M_t (frame -> photo);
+    a pan moves ``step`` px a frame."""
     img = cv2.imread(str(photo))
     margin = 1.25  # the photo covers the frame and all its motion
     scale = max(W * margin / img.shape[1], H * margin / img.shape[0])
@@ -123,8 +125,8 @@ def affine_clip(photo: Path, n: int, kind: str) -> Clip:
     mats = []
     for t in range(n):
         if kind == "pan":
-            ox, oy = (bw - W) // 2 - PAN_STEP[0] * n // 2, (bh - H) // 2 - PAN_STEP[1] * n // 2
-            m = np.array([[1, 0, ox + PAN_STEP[0] * t], [0, 1, oy + PAN_STEP[1] * t]], np.float64)
+            ox, oy = (bw - W) // 2 - round(step[0] * n / 2), (bh - H) // 2 - round(step[1] * n / 2)
+            m = np.array([[1, 0, ox + step[0] * t], [0, 1, oy + step[1] * t]], np.float64)
         else:  # zoom in about the centre: photo = c_big + z_t (x - c_frame)
             z = (1 - ZOOM_STEP) ** t
             cx, cy = (W - 1) / 2, (H - 1) / 2
@@ -359,12 +361,12 @@ def mean_over(row: Row, kind: str, quality: str | None = None) -> float:
 
 def style_table(name: str, label: str, rows: list[Row], floor: Row, real_name: str | None) -> str:
     base = rows[0]
-    cols = [("pan", "clean"), ("pan", "noisy"), ("pan", "compressed"), ("zoom", "clean"), ("zoom", "noisy"),
-            ("zoom", "compressed")]
+    cols = [("pan", "clean"), ("pan", "noisy"), ("pan", "compressed"), ("pan", "sub-pixel"), ("zoom", "clean"),
+            ("zoom", "noisy"), ("zoom", "compressed")]
     head = ("| method | " + " | ".join(f"{k} {q}" for k, q in cols) + " | pans | gap closed (pans) | worst pan clip / "
             "per-frame | real clip MAD | E_warp x1000 | style loss vs per-frame, pans | style loss, zooms |")
     lines = [f"### {name} — engine {label}", "",
-             f"Temporal error (MAD, 0-255, lower is steadier), mean over {len(base.errors) // 6} photos per column. "
+             f"Temporal error (MAD, 0-255, lower is steadier), mean over {len(base.errors) // len(cols)} photos per column. "
              f"Real clip: {real_name or 'none found'}.", "", head, "|" + "---|" * (len(cols) + 8)]
 
     def row_line(r: Row, is_floor: bool = False) -> str:
@@ -401,17 +403,25 @@ def style_table(name: str, label: str, rows: list[Row], floor: Row, real_name: s
 # --------------------------------------------------------------------------- cost and speed
 
 
-def bench_cost(frames: Sequence[np.ndarray], runs: int = 3) -> str:
+def bench_cost(clips: Sequence[tuple[str, Sequence[np.ndarray]]], runs: int = 3) -> str:
     """CPU time of the stabiliser alone, OpenCV on one thread (the work itself, which
-    others' load barely changes), and wall time with OpenCV's default threads."""
-    lines = ["| stabiliser (640x480) | CPU ms, 1 thread, median | CPU ms, 1 thread, 90th pct | of which tracking "
-             "(flow, global motion, confidence) | wall ms, default threads, median | mean confidence | <= 5 ms CPU |",
-             "|---|---|---|---|---|---|---|"]
+    others' load barely changes), and wall time with OpenCV's default threads, per kind
+    of motion: a pan is warped as one translation (integer steps by a copy, fractional
+    ones by a 2 x 2 filter), a zoom by the dense flow's per-pixel remap."""
+    lines = ["| stabiliser (640x480), clip | warp | CPU ms, 1 thread, median | CPU ms, 1 thread, 90th pct | "
+             "of which tracking (flow, global motion, confidence) | wall ms, default threads, median | "
+             "mean confidence | <= 5 ms CPU |",
+             "|---|---|---|---|---|---|---|---|"]
     rng = np.random.default_rng(0)
-    styl = [np.clip(f + rng.normal(0, 20, f.shape), 0, 255).astype(np.uint8) for f in frames]
     threads = cv2.getNumThreads()
-    for fb in (False, True):
-        cpu, track, wall, confs = [], [], [], []
+    cases = [(label, frames, False) for label, frames in clips]
+    warm = Stabilizer(DEFAULT_STRENGTH)  # first calls pay for page faults and OpenCV's lazy set-up: not the first row's cost
+    for f in clips[0][1][:10]:
+        warm(f, f)
+    cases.append((clips[-1][0] + ", forward-backward check", clips[-1][1], True))
+    for label, frames, fb in cases:
+        styl = [np.clip(f + rng.normal(0, 20, f.shape), 0, 255).astype(np.uint8) for f in frames]
+        cpu, track, wall, confs, translated = [], [], [], [], []
         s = Stabilizer(DEFAULT_STRENGTH, forward_backward=fb)
         for n_threads, wanted in ((1, "cpu"), (threads, "wall")):
             cv2.setNumThreads(n_threads)
@@ -419,22 +429,24 @@ def bench_cost(frames: Sequence[np.ndarray], runs: int = 3) -> str:
                 s.reset()
                 for i, (f, st) in enumerate(zip(frames, styl, strict=True)):
                     t, c = time.perf_counter(), time.process_time()
-                    s.track(f)
+                    m = s.track(f)
                     c1 = time.process_time()
-                    s(f, st)
+                    s.blend(st, m)
                     if i == 0:
                         continue
                     if wanted == "cpu":
                         cpu.append((time.process_time() - c) * 1000)
                         track.append((c1 - c) * 1000)
                         confs.append(s.stats.last_confidence)
+                        translated.append(m.translation is not None)
                     else:
                         wall.append((time.perf_counter() - t) * 1000)
         cv2.setNumThreads(threads)
         cpu_sorted = sorted(cpu)
         med = statistics.median(cpu)
-        label = "default (photometric confidence)" if not fb else "with the forward-backward check"
-        lines.append(f"| {label} | {med:.2f} | {cpu_sorted[int(0.9 * (len(cpu) - 1))]:.2f} | "
+        share = float(np.mean(translated))
+        warp_kind = "translation" if share == 1 else "per-pixel remap" if share == 0 else f"translation on {share:.0%}"
+        lines.append(f"| {label} | {warp_kind} | {med:.2f} | {cpu_sorted[int(0.9 * (len(cpu) - 1))]:.2f} | "
                      f"{statistics.median(track):.2f} | {statistics.median(wall):.2f} | {np.mean(confs):.2f} | "
                      f"{'yes' if med <= 5 else '**no**'} |")
     lines.append(f"\nCPU time with `cv2.setNumThreads(1)`: the stabiliser's own work, which the load of other "
@@ -596,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- CPU: {platform.processor() or platform.machine()}; os.cpu_count {os.cpu_count()}; OpenCV "
           f"{cv2.__version__} ({cv2.getNumThreads()} threads); load average at start: {os.getloadavg()}")
     print(f"- clips: {len(photos)} photos ({', '.join(p.name for p in photos)}), {W}x{H}, {args.frames} frames each; "
-          f"pan {PAN_STEP} px/frame, zoom {ZOOM_STEP:.1%}/frame; noisy = Gaussian sigma {NOISE_SIGMA} levels; "
+          f"pan {PAN_STEP} px/frame (sub-pixel: {SUBPIXEL_STEP}), zoom {ZOOM_STEP:.1%}/frame; noisy = Gaussian sigma {NOISE_SIGMA} levels; "
           f"compressed = H.264 CRF {CRF}")
     print(f"- stabiliser strength {args.strength}; styles: {', '.join(n for n, _ in styles)}\n", flush=True)
 
@@ -608,12 +620,18 @@ def main(argv: list[str] | None = None) -> int:
             if i < 2:
                 style_frames.append(len(clips))
             clips += [c, noisy(c, seed=i), compressed(c)]
+            if kind == "pan":  # a camera rarely moves by whole pixels: the warp then filters
+                clips.append(replace(affine_clip(photo, args.frames, "pan", SUBPIXEL_STEP), quality="sub-pixel"))
     real_path = args.real_clip or find_real_clip()
     real = real_clip(real_path, args.real_frames) if real_path is not None else None
 
     print("## 1. Cost of the stabiliser and speed end to end\n")
     pan = affine_clip(photos[0], 40, "pan").frames
-    print(bench_cost(pan) + "\n", flush=True)
+    cost_clips = [(f"pan {PAN_STEP[0]}, {PAN_STEP[1]} px a frame", pan),
+                  (f"pan {SUBPIXEL_STEP[0]}, {SUBPIXEL_STEP[1]} px a frame", affine_clip(photos[0], 40, "pan", SUBPIXEL_STEP).frames),
+                  (f"still camera, noise sigma {NOISE_SIGMA:g} (a webcam)", noisy(affine_clip(photos[0], 40, "pan", (0, 0))).frames),
+                  (f"zoom {ZOOM_STEP:.1%} a frame", affine_clip(photos[0], 40, "zoom").frames)]
+    print(bench_cost(cost_clips) + "\n", flush=True)
     if not args.skip_speed:
         print(bench_end_to_end(styles, pan, args.strength) + "\n", flush=True)
 

@@ -15,7 +15,7 @@ import pytest
 from test_gui import fresh_result, gui_prefs, make_window, wait_for_style  # noqa: F401  (the GUI fixtures)
 
 from stylecam.app.frame_processor import FrameProcessor
-from stylecam.app.stabilize import DEFAULT_STRENGTH, Stabilizer, occluded, warp
+from stylecam.app.stabilize import DEFAULT_STRENGTH, Stabilizer, occluded, shrink, translate, warp
 
 from helpers.media import DATA, MEDIA_FRAMES, audio_packets, pan, photo, probe_video
 
@@ -34,6 +34,66 @@ def test_warp_recovers_a_known_shift_exactly() -> None:
     moved = warp(prev, flow)
     assert np.array_equal(moved[3:, :-5], cur[3:, :-5])  # exact where the source is inside the frame
     assert not np.array_equal(prev, cur)
+
+
+@pytest.mark.parametrize("shift", [(2.3, -1.7), (-3.6, 0.25), (0.0, 0.0), (5.0, -3.0), (-0.4, 2.9), (700.0, 0.5)])
+def test_translate_equals_the_remap_of_a_uniform_flow(shift: tuple[float, float]) -> None:
+    """The pan fast path (a view plus a 2 x 2 filter) gives the per-pixel remap's image:
+    exactly for whole pixels, within one level (the remap's 1/32 px rounding) otherwise,
+    borders replicated alike, even for a shift past the frame."""
+    image = photo()[:480, :640].copy()
+    flow = np.broadcast_to(np.array(shift, np.float32), (480, 640, 2))
+    ref = warp(image, flow).astype(int)
+    got = translate(image, *shift)
+    assert got.shape == image.shape and got.dtype == np.uint8
+    diff = np.abs(got - ref)
+    if shift[0].is_integer() and shift[1].is_integer():
+        assert diff.max() == 0
+    else:
+        assert diff.max() <= 1 and diff.mean() < 0.05
+    if shift != (0.0, 0.0):
+        assert not np.array_equal(got, image)
+
+
+def _sub_pixel_pan(n: int, step: tuple[float, float]) -> list[np.ndarray]:
+    big = photo()
+    return [cv2.warpAffine(big, np.float32([[1, 0, 40 + i * step[0]], [0, 1, 40 + i * step[1]]]), (640, 480),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) for i in range(n)]
+
+
+def test_a_pan_is_one_translation_and_a_zoom_is_not() -> None:
+    """A camera pan between pixels is tracked as one shift (warped by :func:`translate`);
+    a zoom, which no single shift explains, keeps the dense flow."""
+    s = Stabilizer()
+    frames = _sub_pixel_pan(4, (1.3, 0.7))
+    motions = [s.track(f) for f in frames]
+    assert motions[0].translation is None  # the first frame has nothing to move against
+    for m in motions[1:]:
+        assert m.translation == pytest.approx((1.3, 0.7), abs=0.15)
+        assert np.allclose(m.back, m.back[0, 0])  # the flow handed on is that one shift
+    rng = np.random.default_rng(0)  # a still camera with sensor noise: no motion at all
+    still = [np.clip(frames[0] + rng.normal(0, 8, frames[0].shape), 0, 255).astype(np.uint8) for _ in range(4)]
+    s.reset()
+    for m in [s.track(f) for f in still][1:]:
+        assert m.translation == pytest.approx((0.0, 0.0), abs=0.15)
+    big = photo()
+    zoom = [cv2.warpAffine(big, np.float32([[z, 0, 130 - z * 320], [0, z, 110 - z * 240]]), (640, 480),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) for z in (1.0, 0.98, 0.96)]
+    s.reset()
+    motions = [s.track(f) for f in zoom]
+    assert all(m.translation is None for m in motions[1:])
+    assert motions[2].back is not None and np.ptp(motions[2].back[..., 0]) > 2  # a dense field, not one shift
+
+
+def test_shrink_is_the_area_average() -> None:
+    """The halvings shrink() takes for even ratios give INTER_AREA's means (exactly for
+    one halving; within the rounding of the uint8 in between for more)."""
+    rng = np.random.default_rng(0)
+    for (h, w), (sh, sw), tol in [((480, 640), (240, 320), 0), ((480, 640), (120, 160), 1),
+                                  ((720, 1280), (90, 160), 1), ((481, 640), (120, 160), 0)]:
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        ref = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA).astype(int)
+        assert np.abs(shrink(img, sw, sh) - ref).max() <= tol
 
 
 def test_dis_flow_recovers_a_known_pan_to_a_fraction_of_a_pixel() -> None:
