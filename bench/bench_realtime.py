@@ -341,10 +341,18 @@ def section_gui(args: argparse.Namespace, styles: list[Any], tmp: Path) -> None:
                "processed fps", "shown fps", "stale frames dropped", "inference ms/frame", "latency mean ms",
                "latency p95 ms", ">= 30 fps shown", "mean < 100 ms", "p95 < 100 ms"]
     rows, results = [], []
-    for rate in GUI_RATES:
+    sources: list[tuple[int, Path]] = []
+    if args.live_clip is not None:  # a clip of the user's (a pan, say), at its own rate
+        import av
+
+        with av.open(str(args.live_clip)) as c:
+            sources.append((round(float(c.streams.video[0].average_rate)), args.live_clip))
+    for rate in GUI_RATES if args.live_clip is None else ():
         clip = tmp / ("clip_640x480.mp4" if rate == FPS else f"clip_640x480_{rate}fps.mp4")
         if not clip.is_file():
             clip = make_clip(clip, 640, 480, args.seconds, fps=rate)
+        sources.append((rate, clip))
+    for rate, clip in sources:
         for steady in (False, True):
             r = run_gui(args, info, clip, tmp, steady)
             results.append((rate, r))
@@ -357,7 +365,10 @@ def section_gui(args: argparse.Namespace, styles: list[Any], tmp: Path) -> None:
                          f1(r["busy_ms"]), f1(r["latency_mean_ms"]), f1(r["latency_p95_ms"]), shown_verdict(r, rate),
                          verdict(None if r["latency_mean_ms"] is None else r["latency_mean_ms"] < 100),
                          verdict(None if r["latency_p95_ms"] is None else r["latency_p95_ms"] < 100)])
-    print(f"Sources: generated 640x480 clips at {' and '.join(map(str, GUI_RATES))} frames/s, looping, paced to "
+    what = (f"{args.live_clip.name} ({sources[0][0]} frames/s)" if args.live_clip is not None else
+            f"generated 640x480 clips at {' and '.join(map(str, GUI_RATES))} frames/s (a still picture, a moving bar, "
+            "noise)")
+    print(f"Sources: {what}, looping, paced to "
           f"real time by the app's capture thread (a webcam gives 30; the 60 frames/s source shows how much "
           f"faster than a webcam the app can go), each with the Steady toggle off and on (temporal "
           f"stabilisation at its remembered default strength); style {info.name}; warm-up {args.gui_warmup:g} s after the first "
@@ -611,6 +622,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     "(default: random weights, which cost the same)")
     ap.add_argument("--sizes720", default="360,480", help="--size values for the 1280x720 clip")
     ap.add_argument("--gui-seconds", type=float, help="live app: seconds measured (default 5, quick 2)")
+    ap.add_argument("--live-clip", type=Path, help="live app: this 640x480 clip (at its own rate) instead of the "
+                    "generated still ones, e.g. a pan to see Steady on a moving camera")
     ap.add_argument("--gui-warmup", type=float, help="live app: warm-up seconds (default 3, quick 1)")
     ap.add_argument("--heldout", type=Path, default=ROOT / "runs" / "photos_heldout", help="held-out photos")
     ap.add_argument("--photos", type=int, help="held-out photos used (default 10, quick 1)")
