@@ -244,8 +244,6 @@ class Stabilizer:
         off = sample - med
         dist2 = np.einsum("ij,ij->i", off, off)
         coherent = float(np.mean(dist2 < COHERENT_RADIUS ** 2)) >= COHERENT_FRACTION
-        # Nearly all of it within DIS's own noise of one shift: that shift, no questions asked
-        uniform_enough = coherent and float(np.mean(dist2 < UNIFORM_RADIUS ** 2)) >= UNIFORM_FRACTION
         shift = med
         if coherent:
             cur = _profiles(green)
@@ -262,10 +260,6 @@ class Stabilizer:
             far = np.abs(shift - med) > PROFILE_TRUST
             shift[far] = med[far]
         forward = self.flow(prev_grey, grey) if self.forward_backward else None
-        # (the shortcut also wants the refined shift near the median the flow clusters
-        # around: profiles mix everything in the frame, and a small fast object can pull
-        # them by up to PROFILE_TRUST; then the comparison below decides)
-        uniform_enough = uniform_enough and bool(np.all(np.abs(shift - med) < UNIFORM_RADIUS / 2))
         translation = None
         if coherent:
             # One shift for the whole frame, if it explains the input as well as the dense
@@ -275,14 +269,20 @@ class Stabilizer:
             # a uniform field has no motion boundaries)
             uniform = cv2.add(np.zeros_like(back), (float(shift[0]) / fx, float(shift[1]) / fy, 0.0, 0.0))
             conf_t = self.confidence(small, prev_small, uniform, forward)
-            translation = (float(shift[0]), float(shift[1]))
-        if translation is None or not uniform_enough:
+            # Nearly all the flow within DIS's own noise of one shift, and the refined shift
+            # near the median it clusters around (profiles mix everything in the frame, and a
+            # small fast object can pull them by up to PROFILE_TRUST): that shift, without
+            # asking the dense flow.
+            if (float(np.mean(dist2 < UNIFORM_RADIUS ** 2)) >= UNIFORM_FRACTION
+                    and bool(np.all(np.abs(shift - med) < UNIFORM_RADIUS / 2))):
+                translation = (float(shift[0]), float(shift[1]))
+        if translation is None:
             # the dense field, its bias removed (cv2's add of a per-channel scalar: numpy's
             # broadcast over a last axis of 2 costs twenty times more, 0.23 ms)
             cv2.add(back, (float(shift[0] - med[0]) / fx, float(shift[1] - med[1]) / fy, 0.0, 0.0), dst=back)
             conf = self.confidence(small, prev_small, back, forward)
-            if translation is not None and float(conf_t.mean()) < float(conf.mean()) - TRANSLATION_SLACK:
-                translation = None  # the dense flow explains the frames clearly better
+            if coherent and float(conf_t.mean()) >= float(conf.mean()) - TRANSLATION_SLACK:
+                translation = (float(shift[0]), float(shift[1]))  # about as good as the dense flow
         if translation is not None:
             back, conf = uniform, conf_t
         cut = float(conf.mean()) < self.cut_fraction
