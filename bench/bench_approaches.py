@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from bench_fig5 import PERIODS, curve, held_out_photos, matched_iteration, periodic_energy_db, square  # noqa: E402
+from bench_fig5 import CURVES, IMAGES, PERIODS, curve, held_out_photos, matched_iteration, periodic_energy_db, square  # noqa: E402
 
 from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
 from stylecam.models.nets.registry import create_model  # noqa: E402
@@ -149,7 +149,7 @@ def evaluate(args: argparse.Namespace) -> None:
         if obj.style_layer_weights:
             key["layer_weights"] = obj.style_layer_weights
         curves.append(curve(args.cache, key, obj, initial_image("noise", content, 0), args.iterations,
-                            f"{args.style} {photo.stem} noise"))
+                            f"{args.style} {photo.stem} noise", images=args.images))
         with torch.no_grad():
             unmodified.append(float(obj(content)))
         own_spec.append([periodic_energy_db(rgb, p) for p in PERIODS])
@@ -269,7 +269,8 @@ def main() -> None:
     p.add_argument("--photos", type=int, default=2, help="held-out photos (eval)")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--iterations", type=int, default=100, help="L-BFGS iterations from noise (eval)")
-    p.add_argument("--cache", type=Path, default=ROOT / "runs" / "fig5")
+    p.add_argument("--cache", type=Path, default=CURVES, help="the L-BFGS curves, shared with bench_fig5.py")
+    p.add_argument("--images", type=Path, default=IMAGES, help="the L-BFGS results, as PNG")
     p.add_argument("--plot", type=Path, default=ROOT / "docs" / "fig5_approaches.png")
     p.add_argument("--source", type=Path, help="resume: the checkpoint to continue (copied into --run-dir)")
     p.add_argument("--periodic-weight", type=float, default=0.0, help="resume: training/losses.periodic_loss weight")

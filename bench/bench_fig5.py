@@ -22,7 +22,9 @@ shipped net as a horizontal line.
   matched iteration is measured on ``--n`` of them).
 
 Every L-BFGS curve is cached under ``--cache`` (keyed by style, photo, size, start,
-weights), so the bench can be stopped and rerun; the table and the plot are rewritten
+weights), so the bench can be stopped and rerun; the default, ``bench/fig5_curves/``, is
+committed (the losses only, a few kB a curve: they cost CPU-hours and depend on the
+objective, not on the nets), while the images go to ``--images``; the table and the plot are rewritten
 after each photo. 300 iterations of VGG16 at 256 px cost about 600 forward + backward
 passes (the projection forces a re-evaluation each iteration): ~15 min per curve on two
 cores.
@@ -140,6 +142,12 @@ def med_iter(values: list[int | None], cap: int) -> str:
 
 
 # ----------------------------------------------------------------------------- L-BFGS cache
+# The curves are kept (they cost CPU-hours and depend on the objective, not on the nets); the
+# images are scratch. bench_approaches.py shares both.
+CURVES = ROOT / "bench" / "fig5_curves"
+IMAGES = ROOT / "runs" / "fig5"
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data))
@@ -147,7 +155,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def curve(cache: Path, key: dict[str, Any], objective: PerceptualObjective, init: torch.Tensor,
-          iterations: int, label: str, cached_only: bool = False) -> list[float] | None:
+          iterations: int, label: str, cached_only: bool = False, images: Path | None = None) -> list[float] | None:
     """The L-BFGS losses 0..iterations, from the cache when it holds them. A curve is saved
     every 10 iterations while it runs (marked partial); ``cached_only`` reports whatever
     is cached, partial or not, and never optimises (None if nothing is)."""
@@ -172,7 +180,9 @@ def curve(cache: Path, key: dict[str, Any], objective: PerceptualObjective, init
 
     start = float(objective(init.clamp(0, 1)).detach())
     result = optimize(objective, init, iterations, on_iteration=log)
-    write_image(path.with_suffix(".png"), result.image)
+    if images is not None:
+        images.mkdir(parents=True, exist_ok=True)
+        write_image(images / path.with_suffix(".png").name, result.image)
     _write_json(path, {"key": key, "losses": result.losses, "evaluations": result.evaluations,
                        "seconds": result.seconds, "terms": result.terms})
     print(f"  {label}: {result.losses[0]:.4g} -> {result.losses[-1]:.4g} in {iterations} its "
@@ -321,7 +331,7 @@ def run_size(args: argparse.Namespace, styles: list[dict[str, Any]], photos: lis
             for kind in ("full", "cpu"):
                 if kind in scores:
                     out[kind].append(scores[kind])
-                    cv2.imwrite(str(args.cache / f"{s['name']}_{photo.stem}_{size}_{kind}.png"), scores["bgr"][kind])
+                    cv2.imwrite(str(args.images / f"{s['name']}_{photo.stem}_{size}_{kind}.png"), scores["bgr"][kind])
             out["spec"].append(scores["spec"])
             key = {"style": s["name"], "photo": photo.name, "size": size, "painting": painting.name,
                    "weights": list(obj.weights), "content_layer": obj.content_layer,
@@ -330,9 +340,9 @@ def run_size(args: argparse.Namespace, styles: list[dict[str, Any]], photos: lis
             if obj.style_layer_weights:  # only then: the curves cached before the field keep their keys
                 key["layer_weights"] = obj.style_layer_weights
             noise = curve(args.cache, {**key, "init": "noise", "seed": 0}, obj, initial_image("noise", content, 0),
-                          args.iterations, f"{s['name']} noise", args.cached_only)
+                          args.iterations, f"{s['name']} noise", args.cached_only, args.images)
             start = curve(args.cache, {**key, "init": "photo"}, obj, initial_image("photo", content),
-                          args.photo_iterations, f"{s['name']} photo", args.cached_only)
+                          args.photo_iterations, f"{s['name']} photo", args.cached_only, args.images)
             if noise is None or start is None:  # --cached-only and not measured: this photo is left out
                 for k in ("full", "cpu", "unmodified", "spec"):
                     if len(out[k]) > len(out["photo"]):
@@ -457,7 +467,10 @@ def main() -> None:
     p.add_argument("--photo-iterations", type=int, default=100, help="L-BFGS iterations from the photo")
     p.add_argument("--every-photo", action=argparse.BooleanOptionalAction, default=True,
                    help="also score the nets against the unmodified photo on every held-out photo (no L-BFGS)")
-    p.add_argument("--cache", type=Path, default=ROOT / "runs" / "fig5", help="L-BFGS curves and images")
+    p.add_argument("--cache", type=Path, default=CURVES,
+                   help="the L-BFGS curves (JSON, committed; earlier runs kept them under runs/fig5)")
+    p.add_argument("--images", type=Path, default=IMAGES,
+                   help="the L-BFGS results and the nets' outputs, as PNG (scratch)")
     p.add_argument("--cached-only", action="store_true",
                    help="optimise nothing: report the curves already cached (partial ones as far as they got)")
     p.add_argument("--plot-dir", type=Path, default=ROOT / "docs", help="where fig5_SIZE.png is drawn")
@@ -465,6 +478,7 @@ def main() -> None:
                    help="markdown report (rewritten after every photo)")
     args = p.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
+    args.images.mkdir(parents=True, exist_ok=True)
     styles = shipped_styles(args.styles_dir, args.styles)
     train = sorted({ROOT / s["recipe"]["data"] for s in styles if s["recipe"].get("data")})
     photos = held_out_photos(args.photos, args.n, train)

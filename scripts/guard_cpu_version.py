@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from stylecam.export.images import fit, load_images  # noqa: E402
 from stylecam.models.nets.checkpoint import read_metadata  # noqa: E402
-from stylecam.training.quality_guard import guard_checkpoints  # noqa: E402
+from stylecam.training.quality_guard import TOLERANCE, guard_checkpoints  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,13 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=10, help="photos used (default 10)")
     ap.add_argument("--size", default="640x480", help="WxH the photos are fitted to")
     ap.add_argument("--vgg-weights", type=Path, help="VGG16 weights (default: where stylecam train finds them)")
+    ap.add_argument("--tolerance", type=float, default=TOLERANCE,
+                    help=f"how much worse than the reference the candidate may score (default {TOLERANCE}; 0: "
+                         "no worse, the test for replacing a shipped CPU version by a fine-tuned one)")
     args = ap.parse_args(argv)
     meta = read_metadata(args.style_checkpoint)
     recipe = dict(meta.get("recipe") or {})
     painting = args.paintings / str(recipe.get("style_image") or (meta.get("style") or {}).get("image") or "")
     w, h = (int(v) for v in args.size.lower().split("x"))
     photos = [fit(img, h, w) for _, img in load_images(args.photos, args.count, long_side=1280)]
-    result = guard_checkpoints(args.candidate, args.reference, recipe, painting, photos, args.vgg_weights)
+    result = guard_checkpoints(args.candidate, args.reference, recipe, painting, photos, args.vgg_weights,
+                                args.tolerance)
     print(f"{args.candidate}: quality guard {result.line()}", file=sys.stderr)
     return 0 if result.accepted else 1
 

@@ -54,13 +54,7 @@ EOF
 )
 
 weights_only() {  # SRC DST: the net and its recipe, without the Adam state (a third of the size)
-  "$PY" - "$1" "$2" <<'EOF'
-import sys
-from stylecam.models.nets import checkpoint
-ck = checkpoint.load(sys.argv[1])
-checkpoint.save(sys.argv[2], ck.net, {k: v for k, v in ck.meta.items() if k not in ("format", "format_version")})
-print(f"wrote {sys.argv[2]} ({ck.meta['arch']}, iteration {ck.meta['iteration']})")
-EOF
+  "$PY" scripts/weights_only.py "$1" "$2"
 }
 
 ship() {  # CKPT FILE_STEM [SUBFOLDER]: into models/styles/checkpoints/, then exported with its int8 IR

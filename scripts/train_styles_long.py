@@ -8,7 +8,9 @@ Round k gives each style (in ``ORDER``: the four bundled ones first) a budget of
 CPU minutes in all; a style already past it is skipped. Every style checkpoints every
 --checkpoint-every CPU minutes to ``OUT/NAME/NAME.safetensors`` (net, Adam state, clock,
 phase, owned teacher targets) and keeps a copy at the end of each round
-(``NAME_cpuMMMMM.M.safetensors``) for the Fig. 5 bench. A kill (SIGTERM) or Ctrl-C saves
+(``NAME_cpuMMMMM.M.safetensors``) for the Fig. 5 bench. A style with no checkpoint under --out
+continues from its shipped net when that has this run's net, recipe and painting (``SHIPPED``,
+``--from-shipped``). A kill (SIGTERM) or Ctrl-C saves
 first. The phase plan, in cumulative CPU minutes, is ``plan()``.
 """
 
@@ -26,6 +28,11 @@ import torch  # noqa: E402
 from stylecam.training.budgeted import BudgetedRun, BudgetOptions, Phase  # noqa: E402
 from stylecam.training.recipe import PAINTINGS, STYLES, TITLES  # noqa: E402
 
+# Where a style's shipped full net lives: a long-run net (its budget and recipe recorded) that
+# the run continues from when --out has no checkpoint of it (runs/ is scratch and may be lost
+# between sessions), with a fresh Adam; see --from-shipped.
+SHIPPED = ROOT / "models" / "styles" / "checkpoints"
+DEFAULT_OUT = ROOT / "runs" / "styles_long"
 ORDER = ["starry_night", "great_wave", "the_scream", "composition_viii", "houses_at_auvers", "moulin_de_la_galette",
          "poppies", "spring"]
 
@@ -53,8 +60,14 @@ def main() -> None:
     p.add_argument("--checkpoint-every", type=float, default=5.0, help="CPU minutes")
     p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
     p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")
-    p.add_argument("--out", type=Path, default=ROOT / "runs" / "styles_long")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--from-shipped", action=argparse.BooleanOptionalAction, default=None,
+                   help="continue a style that has no checkpoint under --out from its shipped net when that has "
+                        "this run's net, recipe and painting (default: only with the default --out and --approach a, "
+                        "so that an experiment in another folder starts from scratch)")
     args = p.parse_args()
+    from_shipped = args.from_shipped if args.from_shipped is not None else (
+        args.out.resolve() == DEFAULT_OUT.resolve() and args.approach == "a")
     torch.set_num_threads(args.threads)
     for k in range(1, args.rounds + 1):
         budget = k * args.round
@@ -64,6 +77,7 @@ def main() -> None:
                                  recipe=STYLES[name], phases=plan(args.approach, budget),
                                  snapshots=tuple(j * args.round for j in range(1, k + 1)),
                                  checkpoint_every=args.checkpoint_every, teacher_cache=args.out / "targets",
+                                 resume_from=SHIPPED / f"{name}.safetensors" if from_shipped else None,
                                  title=TITLES[name])
             BudgetedRun(opts).run()
 

@@ -76,3 +76,44 @@ def test_a_warm_start_begins_from_the_given_net_and_refuses_another_arch(tmp_pat
     with pytest.raises(ValueError, match="a nano net, but the recipe trains johnson"):
         BudgetedRun(BudgetOptions("toy2", style, data, tmp_path / "out2", Recipe(arch="johnson", style_size=32),
                                   [Phase("perceptual", 0.01, 16, 2)], init=init))
+
+
+def test_a_run_whose_folder_was_lost_continues_from_its_shipped_net(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    data = tmp_path / "photos"
+    data.mkdir()
+    cv2.imwrite(str(data / "p.png"), rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
+    style = tmp_path / "style.png"
+    cv2.imwrite(str(style), rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    recipe = Recipe(arch="nano", style_size=32)
+    first = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "out", recipe, [Phase("perceptual", 0.02, 16, 2)],
+                                      snapshots=(0.01,), checkpoint_every=0.005))
+    done = ckpt.load(first.run())
+    assert done.meta["loss_history"] and done.meta["budget"]["snapshots_done"] == [0.01]
+    # shipped as scripts/ship_long_run_style.sh ships it: the net and its metadata, no Adam state
+    shipped = ckpt.save(tmp_path / "shipped.safetensors", done.net,
+                        {k: v for k, v in done.meta.items() if k not in ("format", "format_version")})
+    b = done.meta["budget"]
+    more = [Phase("perceptual", 0.04, 16, 2)]
+    run = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "lost", recipe, more, checkpoint_every=0.005,
+                                    resume_from=shipped))
+    assert "(a fresh Adam)" in capsys.readouterr().err
+    assert run.step == b["step"] and run.clock.spent >= b["cpu_seconds"]
+    for x, y in zip(run.net.state_dict().values(), done.net.state_dict().values(), strict=True):
+        assert torch.equal(x, y)
+    assert run.history == done.meta["loss_history"] and run.snapshots_done == [0.01]
+    assert run.adam_kind == b["adam_kind"] == "perceptual"
+    after = ckpt.read_metadata(run.run())
+    assert after["budget"]["step"] > b["step"] and after["budget"]["cpu_seconds"] >= 0.04 * 60
+    assert len(after["loss_history"]) > len(done.meta["loss_history"])
+    # a net of another recipe (the objective, or only the periodic penalty) or another
+    # architecture is not continued: the run starts from scratch and says why
+    for i, (other, why) in enumerate([(Recipe(arch="nano", style_size=32, style_weight=1e-3), "style_weight"),
+                                      (Recipe(arch="nano", style_size=32, periodic_weight=1e9), "periodic_weight"),
+                                      (Recipe(arch="johnson", style_size=32), "a nano net, this run trains johnson")]):
+        fresh = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / f"other{i}", other, more, resume_from=shipped))
+        assert fresh.step == 0 and fresh.clock.spent < 1
+        err = capsys.readouterr().err
+        assert "not continuing from" in err and why in err
+    with pytest.raises(ValueError, match="not both"):
+        BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "both", recipe, more, init=shipped, resume_from=shipped))

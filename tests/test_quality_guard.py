@@ -137,5 +137,9 @@ def test_guard_checkpoints_end_to_end(tmp_path, vgg_file, photos) -> None:
     broken = save(tmp_path / "broken.safetensors", worse.net, worse.meta)
     rejected = guard_checkpoints(broken, reference, RECIPE, TEST_PHOTOS / "coffee.jpg", photos, vgg_file)
     assert not rejected.accepted and rejected.ratio > 2
+    # the rule for replacing a shipped CPU version (scripts/ship_cpu_finetune.sh): no worse
+    # than the one it replaces, tolerance 0: the better net passes, the worse one does not
+    better = guard_checkpoints(reference, broken, RECIPE, TEST_PHOTOS / "coffee.jpg", photos, vgg_file, tolerance=0.0)
+    assert better.accepted and better.ratio < 0.5 and "limit 1.00" in better.line()
     with pytest.raises(DataError, match="missing.png"):
         guard_checkpoints(reference, reference, RECIPE, tmp_path / "missing.png", photos, vgg_file)

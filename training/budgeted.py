@@ -24,6 +24,7 @@ and VGG, the losses taken in fp32; content targets from a VGG cut at relu2_2.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import sys
@@ -75,6 +76,11 @@ class BudgetOptions:
     # A net to start from instead of random weights (a warm start: approach (c), docs/fig5.md),
     # with a fresh Adam and the clock at 0; its architecture must be the recipe's.
     init: Path | None = None
+    # A finished checkpoint of this same run to continue from when ``out`` holds none (the
+    # shipped net, models/styles/checkpoints/NAME.safetensors, after runs/ was lost): its
+    # net, clock, step, history and snapshots, with a fresh Adam (a shipped file keeps no Adam
+    # state). Used only if it has the run's net, recipe and painting (_continuable).
+    resume_from: Path | None = None
     title: str = ""
     log: Any = None                        # a text stream; None: sys.stderr at the time of writing
 
@@ -132,8 +138,11 @@ class BudgetedRun:
         self.start: dict[str, Any] = {}
         offset = 0.0
         optimizer_state: dict[str, torch.Tensor] = {}
-        if self.path.is_file():
-            loaded = ckpt.load(self.path)
+        if opts.init is not None and opts.resume_from is not None:
+            raise ValueError("give a run either init (a warm start) or resume_from (a continuation), not both")
+        source = self.path if self.path.is_file() else self._continuable(opts.resume_from)
+        if source is not None:
+            loaded = ckpt.load(source)
             b = loaded.meta.get("budget", {})
             self.net = loaded.net
             offset = float(b.get("cpu_seconds", 0.0))
@@ -144,7 +153,8 @@ class BudgetedRun:
             self.history = list(loaded.meta.get("loss_history", []))
             self.start = dict(loaded.meta.get("start", {}))
             optimizer_state = loaded.optimizer_state
-            self._say(f"resumed {self.path} at {offset / 60:.1f} CPU-min, step {self.step}")
+            self._say(f"resumed {source} at {offset / 60:.1f} CPU-min, step {self.step}"
+                      + ("" if optimizer_state else " (a fresh Adam)"))
         elif opts.init is not None:
             start = ckpt.load(opts.init)
             arch = start.meta.get("arch")
@@ -163,6 +173,29 @@ class BudgetedRun:
         if optimizer_state:
             self._load_optimizer(optimizer_state)
         self.clock = CpuClock(offset)
+
+    def _continuable(self, path: Path | None) -> Path | None:
+        """``path`` if it is a checkpoint of this very run, else None (saying why): the same
+        net (architecture and configuration), the same recipe (every field of
+        :class:`Recipe`, the periodic and temporal weights and the learning rate too, not only
+        the objective key) and painting, and a budget to continue."""
+        if path is None or not path.is_file():
+            return None
+        meta = ckpt.read_metadata(path)
+        budget = meta.get("budget") or {}
+        want = json.loads(json.dumps(self.opts.recipe.to_dict()))  # as stored: tuples become lists
+        had = meta.get("recipe") or {}
+        config = json.loads(json.dumps(create_model(self.opts.recipe.arch, **self.opts.recipe.arch_config).config))
+        why = ("no budget recorded" if not budget else
+               f"a {meta.get('arch')} net, this run trains {self.opts.recipe.arch}"
+               if meta.get("arch") != self.opts.recipe.arch or meta.get("config") != config else
+               "another painting" if had.get("style_image") != self.recipe_dict["style_image"] else
+               "another recipe (" + ", ".join(sorted(k for k, v in want.items() if had.get(k) != v)) + ")"
+               if any(had.get(k) != v for k, v in want.items()) else "")
+        if why:
+            self._say(f"not continuing from {path}: {why}")
+            return None
+        return path
 
     # -- bookkeeping ------------------------------------------------------------------
     def _say(self, text: str) -> None:
