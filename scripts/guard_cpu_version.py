@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"how much worse than the reference the candidate may score (default {TOLERANCE}; 0: "
                          "no worse, the test for replacing a shipped CPU version by a fine-tuned one)")
     args = ap.parse_args(argv)
+    if not args.photos.is_dir():
+        print(f"{args.photos}: no held-out photos here; make them with `python scripts/split_photos.py "
+              f"../shared/data/photos runs`, or pass --photos DIR", file=sys.stderr)
+        return 2
     meta = read_metadata(args.style_checkpoint)
     recipe = dict(meta.get("recipe") or {})
     painting = args.paintings / str(recipe.get("style_image") or (meta.get("style") or {}).get("image") or "")

@@ -143,3 +143,18 @@ def test_guard_checkpoints_end_to_end(tmp_path, vgg_file, photos) -> None:
     assert better.accepted and better.ratio < 0.5 and "limit 1.00" in better.line()
     with pytest.raises(DataError, match="missing.png"):
         guard_checkpoints(reference, reference, RECIPE, tmp_path / "missing.png", photos, vgg_file)
+
+
+def test_the_guard_script_says_where_the_held_out_photos_are_missing(tmp_path) -> None:
+    """scripts/guard_cpu_version.py in a fresh clone (no runs/photos_heldout): one line, exit 2."""
+    import subprocess
+    import sys
+
+    ck = write_test_checkpoint(tmp_path / "c.safetensors", "nano", seed=0)
+    missing = tmp_path / "photos_heldout"
+    script = Path(__file__).resolve().parents[1] / "scripts" / "guard_cpu_version.py"
+    run = subprocess.run([sys.executable, str(script), str(ck), str(ck), "--style-checkpoint", str(ck),
+                          "--photos", str(missing)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()] and str(missing) in run.stderr
+    assert "split_photos.py" in run.stderr
