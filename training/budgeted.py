@@ -181,21 +181,26 @@ class BudgetedRun:
         the objective key) and painting, and a budget to continue."""
         if path is None or not path.is_file():
             return None
-        meta = ckpt.read_metadata(path)
-        budget = meta.get("budget") or {}
-        want = json.loads(json.dumps(self.opts.recipe.to_dict()))  # as stored: tuples become lists
-        had = meta.get("recipe") or {}
-        config = json.loads(json.dumps(create_model(self.opts.recipe.arch, **self.opts.recipe.arch_config).config))
-        why = ("no budget recorded" if not budget else
-               f"a {meta.get('arch')} net, this run trains {self.opts.recipe.arch}"
-               if meta.get("arch") != self.opts.recipe.arch or meta.get("config") != config else
-               "another painting" if had.get("style_image") != self.recipe_dict["style_image"] else
-               "another recipe (" + ", ".join(sorted(k for k, v in want.items() if had.get(k) != v)) + ")"
-               if any(had.get(k) != v for k, v in want.items()) else "")
+        why = self._mismatch(ckpt.read_metadata(path))
         if why:
             self._say(f"not continuing from {path}: {why}")
             return None
         return path
+
+    def _mismatch(self, meta: dict[str, Any]) -> str:
+        """What makes a checkpoint's metadata another run's than this one ("" if nothing)."""
+        r = self.opts.recipe
+        if not meta.get("budget"):
+            return "no budget recorded"
+        config = json.loads(json.dumps(create_model(r.arch, **r.arch_config).config))  # as stored
+        if meta.get("arch") != r.arch or meta.get("config") != config:
+            return f"a {meta.get('arch')} net, this run trains {r.arch}"
+        had = meta.get("recipe") or {}
+        if had.get("style_image") != self.recipe_dict["style_image"]:
+            return "another painting"
+        want = json.loads(json.dumps(r.to_dict()))  # as stored: tuples become lists
+        differ = sorted(k for k, v in want.items() if had.get(k) != v)
+        return f"another recipe ({', '.join(differ)})" if differ else ""
 
     # -- bookkeeping ------------------------------------------------------------------
     def _say(self, text: str) -> None:
