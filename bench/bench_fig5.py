@@ -55,10 +55,9 @@ from stylecam.models.style.bundle import StyleBundle  # noqa: E402
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor  # noqa: E402
 from stylecam.training.objective import PerceptualObjective  # noqa: E402
 from stylecam.training.optimize import initial_image, optimize, write_image  # noqa: E402
+from stylecam.training.pattern import PERIODS, periodic_energy_db, square  # noqa: E402,F401 (the other benches import them from here)
 from stylecam.training.recipe import PAPER  # noqa: E402
 from stylecam.training.vgg import load_vgg16  # noqa: E402
-
-PERIODS = (2, 4)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -78,16 +77,6 @@ def held_out_photos(photos: Path, n: int, train_folders: list[Path]) -> list[Pat
     return [held[i] for i in picks]
 
 
-def square(rgb: np.ndarray, size: int) -> np.ndarray:
-    """Shorter side to ``size``, centre crop to size x size (as the issue's evaluator)."""
-    h, w = rgb.shape[:2]
-    s = size / min(h, w)
-    img = cv2.resize(rgb, (max(size, round(w * s)), max(size, round(h * s))), interpolation=cv2.INTER_AREA)
-    h, w = img.shape[:2]
-    y, x = (h - size) // 2, (w - size) // 2
-    return np.ascontiguousarray(img[y:y + size, x:x + size])
-
-
 def shipped_styles(folder: Path, names: list[str] | None) -> list[dict[str, Any]]:
     out = []
     for full in sorted(folder.glob("*.onnx")):
@@ -105,28 +94,6 @@ def shipped_styles(folder: Path, names: list[str] | None) -> list[dict[str, Any]
 
 
 # ----------------------------------------------------------------------------- measures
-def periodic_energy_db(rgb: np.ndarray, period: int) -> float:
-    """Power at the frequencies of a ``period``-px tiling (all (a, b) * N/period bins but DC,
-    and for 4 px not those of 2 px) over the median power 3-5 bins around each, in dB,
-    on the Hann-windowed luminance. A natural photo sits near 0 dB; a repeating 2x2 or
-    4x4 pattern stands out above it."""
-    g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float64)
-    n = g.shape[0]
-    win = np.outer(np.hanning(n), np.hanning(g.shape[1]))
-    p = np.abs(np.fft.fft2((g - g.mean()) * win)) ** 2
-    k = n // period
-    ratios = []
-    for a in range(period):
-        for b in range(period):
-            if (a, b) == (0, 0) or (period == 4 and a % 2 == 0 and b % 2 == 0):
-                continue
-            u, v = a * k, b * k
-            ring = [p[(u + du) % n, (v + dv) % n] for du in range(-5, 6) for dv in range(-5, 6)
-                    if 3 <= max(abs(du), abs(dv)) <= 5]
-            ratios.append(p[u, v] / max(float(np.median(ring)), 1e-12))
-    return float(10 * np.log10(np.mean(ratios)))
-
-
 def matched_iteration(curve: list[float], loss: float) -> int | None:
     """The first L-BFGS iteration whose loss is at or below ``loss``; None if none is."""
     for i, v in enumerate(curve):

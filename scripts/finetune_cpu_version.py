@@ -4,7 +4,8 @@
 budget, with the same budgeted trainer as the long run.
 
     python scripts/finetune_cpu_version.py NAME --init DISTILLED.safetensors [--arch nano] [--minutes 15]
-                                           [--size 128] [--batch 4] [--lr 3e-4] [--out runs/ship/nano_ft]
+                                           [--size 128] [--batch 4] [--lr 3e-4] [--periodic-weight W]
+                                           [--out runs/ship/nano_ft]
 
 Why: distillation is a pixel loss, which learns the teacher's colours and shapes but
 leaves the brush texture blurred (measured on the old CPU versions: 23 dB from the teacher
@@ -42,6 +43,9 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=3e-4,
                    help="Adam's rate (a third of the recipe's: the distilled net is already close, and a fresh "
                         "Adam at 1e-3 jolts a trained net first, docs/fig5.md approach (c))")
+    p.add_argument("--periodic-weight", type=float, default=None,
+                   help="weight of the penalty on the grid-locked tile (default: the recipe's, "
+                        "training/recipe.py PERIODIC); the value used is recorded in the checkpoint's recipe")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
     p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")
@@ -49,15 +53,24 @@ def main() -> None:
     args = p.parse_args()
     if not args.init.is_file():
         sys.exit(f"{args.init}: no such checkpoint (distil the CPU version first)")
+    recipe = replace(STYLES[args.name], arch=args.arch, lr=args.lr)
+    if args.periodic_weight is not None:
+        recipe = replace(recipe, periodic_weight=args.periodic_weight)
     done = args.out / f"{args.name}.safetensors"
-    if done.is_file():  # a resume: only of a fine-tune that began from this very net
-        began, now = read_metadata(done).get("start", {}), read_metadata(args.init)
+    if done.is_file():  # a resume: only of a fine-tune that began from this very net, with these settings
+        had = read_metadata(done)
+        began, now = had.get("start", {}), read_metadata(args.init)
         if (began.get("path"), began.get("iteration")) != (str(args.init), now.get("iteration")):
             sys.exit(f"{done}: a fine-tune of {began.get('path')} at iteration {began.get('iteration')}, not of "
                      f"{args.init} at {now.get('iteration')}; delete it (and its _cpu* copies) to start again")
+        for field in ("lr", "periodic_weight"):
+            was, wanted = (had.get("recipe") or {}).get(field), getattr(recipe, field)
+            if was != wanted:
+                sys.exit(f"{done}: a fine-tune with {field} {was}, not {wanted}; delete it (and its _cpu* copies) "
+                         "to start again, or pass the same settings to resume it")
     torch.set_num_threads(args.threads)
     opts = BudgetOptions(name=args.name, style_image=args.paintings / PAINTINGS[args.name], data=args.data,
-                         out=args.out, recipe=replace(STYLES[args.name], arch=args.arch, lr=args.lr),
+                         out=args.out, recipe=recipe,
                          phases=[Phase("perceptual", args.minutes, args.size, args.batch)],
                          snapshots=(args.minutes,), init=args.init, title=TITLES[args.name])
     print(BudgetedRun(opts).run())

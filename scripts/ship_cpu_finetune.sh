@@ -8,6 +8,11 @@
 #
 #   scripts/ship_cpu_finetune.sh NAME [MINUTES]      # default 20; resumable (run it again,
 #                                                    # with more MINUTES to go on)
+#   PERIODIC=1e10 TOLERANCE=0.02 scripts/ship_cpu_finetune.sh NAME 10
+#                                                    # against the grid: the penalty on the
+#                                                    # grid-locked tile raised from the recipe's
+#                                                    # 1e9 (docs/fig5.md, "Round two: more CPU
+#                                                    # time, and the grid")
 # Once shipped, the fine-tune under runs/ship/cpu_ft/ no longer matches its --init (the shipped
 # file is now its result): finetune_cpu_version.py says so; delete runs/ship/cpu_ft/NAME* to
 # fine-tune the new one again.
@@ -19,8 +24,11 @@
 # some photos of the new one. Starting from them costs no distillation.
 #
 # Two guards, on the style's own objective over the held-out photos at 640x480:
-#  - against the CPU version it replaces, tolerance 0 (must pass: nothing under models/
-#    changes otherwise);
+#  - against the CPU version it replaces, tolerance TOLERANCE (default 0; must pass: nothing
+#    under models/ changes otherwise). The objective does not count the grid, so a run that
+#    raises PERIODIC trades a little of it for a weaker pattern: TOLERANCE says how much, and
+#    a third guard (`guard_cpu_version.py --pattern`, must pass) checks that the pattern is
+#    weaker where the Fig. 5 bench measures it;
 #  - against the full net, the usual 15% (reported; the old CPU versions did not pass it
 #    either against the new full nets).
 # The new net is exported (and checked against torch) in a scratch folder first; only then do
@@ -31,6 +39,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NAME=${1:?usage: scripts/ship_cpu_finetune.sh NAME [MINUTES]}
 MINUTES=${2:-20}
+PERIODIC=${PERIODIC:-}    # empty: the recipe's periodic weight
+TOLERANCE=${TOLERANCE:-0}
+echo "ship_cpu_finetune: $NAME, $MINUTES CPU-min, periodic weight ${PERIODIC:-of the recipe}, tolerance $TOLERANCE against the shipped net"
 PAINTINGS=${PAINTINGS:-../shared/data/paintings}
 PHOTOS=${PHOTOS:-runs/photos_train}
 HELDOUT=${HELDOUT:-runs/photos_heldout}
@@ -48,7 +59,7 @@ OUT=$WORK/export_$NAME
 mkdir -p "$WORK"
 
 "$PY" scripts/finetune_cpu_version.py "$NAME" --init "$SHIPPED" --minutes "$MINUTES" --out "$WORK" \
-  --data "$PHOTOS" --paintings "$PAINTINGS"
+  --data "$PHOTOS" --paintings "$PAINTINGS" ${PERIODIC:+--periodic-weight "$PERIODIC"}
 "$PY" scripts/weights_only.py "$TUNED" "$CPU"
 
 guard() {  # REFERENCE TOLERANCE
@@ -56,7 +67,11 @@ guard() {  # REFERENCE TOLERANCE
     --photos "$HELDOUT" --tolerance "$2"
 }
 guard "$FULL" 0.15 || echo "ship_cpu_finetune: $NAME is still more than 15% above its full net (reported, not required)"
-guard "$SHIPPED" 0 || { echo "ship_cpu_finetune: $NAME: the fine-tuned net scores worse than the shipped one; nothing shipped" >&2; exit 1; }
+guard "$SHIPPED" "$TOLERANCE" || { echo "ship_cpu_finetune: $NAME: the fine-tuned net scores more than $TOLERANCE worse than the shipped one; nothing shipped" >&2; exit 1; }
+if [ -n "$PERIODIC" ]; then
+  "$PY" scripts/guard_cpu_version.py "$CPU" "$SHIPPED" --photos "$HELDOUT" --pattern ||
+    { echo "ship_cpu_finetune: $NAME: the pattern is not weaker than the shipped net's; nothing shipped" >&2; exit 1; }
+fi
 
 rm -rf "$OUT"; mkdir -p "$OUT"
 "$STYLECAM" export "$CPU" -o "$OUT/$NAME.cpu.onnx" --int8 --calibration "$PHOTOS" --images "$HELDOUT" \

@@ -114,3 +114,43 @@ def test_a_run_whose_folder_was_lost_continues_from_its_shipped_net(tmp_path, ca
         assert "not continuing from" in err and why in err
     with pytest.raises(ValueError, match="not both"):
         BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "both", recipe, more, init=shipped, resume_from=shipped))
+
+
+def test_the_cpu_fine_tune_script_records_the_periodic_weight_it_trained_with(tmp_path):
+    """scripts/finetune_cpu_version.py --periodic-weight (the run against the CPU versions'
+    grid, docs/fig5.md): the weight reaches the recipe the run trains with and records; without
+    it, the style's recipe's own."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from stylecam.models.nets.registry import create_model
+    from stylecam.training.recipe import PAINTINGS, PERIODIC
+
+    data, style = _toy_inputs(tmp_path, seed=2)
+    paintings = tmp_path / "paintings"
+    paintings.mkdir()
+    (paintings / PAINTINGS["great_wave"]).write_bytes(style.read_bytes())
+    torch.manual_seed(3)
+    init = ckpt.save(tmp_path / "start.safetensors", create_model("nano"), {"arch": "nano", "iteration": 5})
+    script = Path(__file__).resolve().parents[1] / "scripts" / "finetune_cpu_version.py"
+
+    def run(out: str, *extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(script), "great_wave", "--init", str(init), "--minutes", "0.005",
+                               "--size", "16", "--batch", "2", "--data", str(data), "--paintings", str(paintings),
+                               "--out", str(tmp_path / out), *extra], capture_output=True, text=True, timeout=300)
+
+    def recorded(out: str) -> float:
+        return ckpt.read_metadata(tmp_path / out / "great_wave.safetensors")["recipe"]["periodic_weight"]
+
+    raised = run("raised", "--periodic-weight", "1e10")
+    assert raised.returncode == 0, raised.stderr
+    assert recorded("raised") == 1e10
+    default = run("default")
+    assert default.returncode == 0, default.stderr
+    assert recorded("default") == PERIODIC != 1e10
+    # resuming the raised run without the flag would train on with the recipe's weight under
+    # the record of the other: refused, and the checkpoint is left as it was
+    mixed = run("raised")
+    assert mixed.returncode != 0 and "periodic_weight 10000000000.0, not 1000000000.0" in mixed.stderr
+    assert recorded("raised") == 1e10

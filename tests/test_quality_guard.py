@@ -158,3 +158,29 @@ def test_the_guard_script_says_where_the_held_out_photos_are_missing(tmp_path) -
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [run.stderr.strip()] and str(missing) in run.stderr
     assert "split_photos.py" in run.stderr
+
+
+def test_the_pattern_guard_wants_a_weaker_grid_where_the_bench_measures_it() -> None:
+    """quality_guard.judge_pattern (the rule for a fine-tune that raised the penalty on the
+    grid-locked tile): a stylizer that adds a 2 px checker is rejected against one that does
+    not, the other way round accepted, and a net against itself rejected (nothing fell)."""
+    from stylecam.training.quality_guard import judge_pattern
+
+    rng = np.random.default_rng(0)
+    # smooth photos with some texture: low-frequency noise upsampled, plus a little fine noise
+    photos = [np.clip(cv2.resize(rng.uniform(0, 255, (12, 16, 3)), (320, 240), interpolation=cv2.INTER_CUBIC)
+                      + rng.normal(0, 4, (240, 320, 3)), 0, 255).astype(np.uint8) for _ in range(3)]
+    yy, xx = np.mgrid[0:256, 0:256]
+    checker = (((yy + xx) % 2) * 2 - 1)[..., None] * 6.0
+
+    def clean(bgr: np.ndarray) -> np.ndarray:
+        return bgr
+
+    def gridded(bgr: np.ndarray) -> np.ndarray:
+        return np.clip(bgr.astype(np.float64) + checker[: bgr.shape[0], : bgr.shape[1]], 0, 255).astype(np.uint8)
+
+    worse = judge_pattern(gridded, clean, photos)
+    assert not worse.accepted and worse.candidate[2] > worse.reference[2] + 10 and "rejected" in worse.line()
+    better = judge_pattern(clean, gridded, photos)
+    assert better.accepted and better.photos == 3
+    assert not judge_pattern(clean, clean, photos).accepted
