@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from bench_fig5 import CURVES, IMAGES, PERIODS, curve, held_out_photos, matched_iteration, periodic_energy_db, square  # noqa: E402
+from bench_fig5 import CURVES, IMAGES, curve, held_out_photos, matched_iteration  # noqa: E402
 
 from stylecam.models.nets import checkpoint as ckpt  # noqa: E402
 from stylecam.models.nets.registry import create_model  # noqa: E402
@@ -44,6 +44,7 @@ from stylecam.training.budgeted import BudgetedRun, BudgetOptions, Phase  # noqa
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor  # noqa: E402
 from stylecam.training.objective import PerceptualObjective  # noqa: E402
 from stylecam.training.optimize import initial_image  # noqa: E402
+from stylecam.training.pattern import PERIODS, periodic_energy_db, square  # noqa: E402
 from stylecam.training.recipe import PAINTINGS, STYLES  # noqa: E402
 from stylecam.training.vgg import load_vgg16  # noqa: E402
 

@@ -55,7 +55,7 @@ from stylecam.models.style.bundle import StyleBundle  # noqa: E402
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor  # noqa: E402
 from stylecam.training.objective import PerceptualObjective  # noqa: E402
 from stylecam.training.optimize import initial_image, optimize, write_image  # noqa: E402
-from stylecam.training.pattern import PERIODS, periodic_energy_db, square  # noqa: E402,F401 (the other benches import them from here)
+from stylecam.training.pattern import PERIODS, periodic_energy_db, square  # noqa: E402
 from stylecam.training.recipe import PAPER  # noqa: E402
 from stylecam.training.vgg import load_vgg16  # noqa: E402
 

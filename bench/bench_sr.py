@@ -137,8 +137,7 @@ def grid_energy_db(bgr: np.ndarray, period: int, side: int = 256) -> float:
     """``bench_fig5``'s periodic spectral energy (a ``period``-px repeating pattern over the
     spectrum around it, dB; a photo sits near 0) on the centre ``side`` x ``side`` square:
     the sub-pixel net's grid has the factor's period, which PSNR hardly sees."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_fig5 import periodic_energy_db
+    from stylecam.training.pattern import periodic_energy_db  # (numpy and OpenCV only: no torch)
 
     h, w = bgr.shape[:2]
     side = min(side, h, w) // period * period

@@ -31,11 +31,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from bench_fig5 import held_out_photos, square  # noqa: E402
+from bench_fig5 import held_out_photos  # noqa: E402
 
 from stylecam.training.data import read_rgb, resize_long_side, to_tensor  # noqa: E402
 from stylecam.training.objective import PerceptualObjective  # noqa: E402
 from stylecam.training.optimize import initial_image, optimize  # noqa: E402
+from stylecam.training.pattern import square  # noqa: E402
 from stylecam.training.recipe import PAINTINGS, PAPER, STYLES  # noqa: E402
 from stylecam.training.vgg import load_vgg16  # noqa: E402
 

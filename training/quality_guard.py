@@ -35,6 +35,7 @@ import torch
 
 from stylecam.training.data import DataError, read_rgb, resize_long_side, to_tensor
 from stylecam.training.objective import PerceptualObjective
+from stylecam.training.pattern import PERIODS, periodic_energy_db, square
 from stylecam.training.recipe import PAPER
 
 #: How much higher (worse) than the reference's a CPU version's mean objective may be.
@@ -112,8 +113,6 @@ class PatternResult:
 
 def judge_pattern(candidate: Frames, reference: Frames, photos: Sequence[np.ndarray]) -> PatternResult:
     """The grid of two stylizers on ``photos`` (BGR, any size; each cut to the bench's square)."""
-    from stylecam.training.pattern import PERIODS, periodic_energy_db, square
-
     if not photos:
         raise ValueError("no photos to judge the pattern on")
     crops = [square(bgr, PATTERN_SIZE) for bgr in photos]
