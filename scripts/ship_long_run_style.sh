@@ -17,6 +17,10 @@
 #   scripts/ship_long_run_style.sh NAME [DISTILL_ITERATIONS] [FINETUNE_CPU_MINUTES]
 #                                  # defaults 400 (~25 min on one core) and 15
 #
+# CPU_INIT=CKPT makes the CPU version without step 2's distillation: the fine-tune starts from
+# that `nano` net (another style's CPU version) instead. That is how houses_at_auvers shipped on
+# 2026-12-02, from starry_night's CPU version, 45 CPU-min (docs/fig5.md, "A fifth style").
+#
 # CPU_VERSION=0 ships the full net alone and keeps the style's current CPU version (steps 1 and
 # 4 only). That is how starry_night and great_wave shipped on 2026-12-01: the nano nets made by
 # step 2 from the new johnson nets did not pass the guard (starry_night: 1.28x the full net's
@@ -73,10 +77,15 @@ if [ "${CPU_VERSION:-1}" = 0 ]; then
   exit 0
 fi
 
-# 2. the CPU version: distilled (resumes only from a distillation of this very teacher), then fine-tuned
-resume=()
-if [ -f "$DISTILLED" ]; then
-  "$PY" - "$DISTILLED" "$FULL" <<'EOF'
+# 2. the CPU version: distilled (resumes only from a distillation of this very teacher), then fine-tuned;
+#    or, with CPU_INIT, fine-tuned from that net
+if [ -n "${CPU_INIT:-}" ]; then
+  [ -f "$CPU_INIT" ] || { echo "$CPU_INIT: CPU_INIT names no checkpoint" >&2; exit 1; }
+  DISTILLED=$CPU_INIT
+else
+  resume=()
+  if [ -f "$DISTILLED" ]; then
+    "$PY" - "$DISTILLED" "$FULL" <<'EOF'
 import sys
 from stylecam.models.nets.checkpoint import read_metadata
 had, now = read_metadata(sys.argv[1]).get("teacher") or {}, read_metadata(sys.argv[2])
@@ -85,12 +94,13 @@ if had.get("iteration") != now.get("iteration"):
              f"is at {now.get('iteration')}; delete runs/ship/nano/{now['style']['name']}.* and "
              "runs/ship/nano_ft/ to start the CPU version again")
 EOF
-  resume=(--resume "$DISTILLED")
+    resume=(--resume "$DISTILLED")
+  fi
+  "$STYLECAM" train "$PAINTINGS/$painting" --data "$PHOTOS" --name "$NAME" --title "$title" --out "$WORK/nano" \
+    --arch nano --teacher "$FULL" --content-weight 0 --style-weight 0 --tv-weight 0 \
+    --image-size 256 --batch-size 8 --iterations "$DISTILL" --preview-every 100 --checkpoint-every 25 \
+    --log-every 25 ${resume[@]+"${resume[@]}"}
 fi
-"$STYLECAM" train "$PAINTINGS/$painting" --data "$PHOTOS" --name "$NAME" --title "$title" --out "$WORK/nano" \
-  --arch nano --teacher "$FULL" --content-weight 0 --style-weight 0 --tv-weight 0 \
-  --image-size 256 --batch-size 8 --iterations "$DISTILL" --preview-every 100 --checkpoint-every 25 \
-  --log-every 25 ${resume[@]+"${resume[@]}"}
 "$PY" scripts/finetune_cpu_version.py "$NAME" --init "$DISTILLED" --minutes "$FINETUNE" --out "$WORK/nano_ft" \
   --data "$PHOTOS" --paintings "$PAINTINGS"
 weights_only "$TUNED" "$CPU"

@@ -37,17 +37,18 @@ ORDER = ["starry_night", "great_wave", "the_scream", "composition_viii", "houses
          "poppies", "spring"]
 
 
-def plan(approach: str, budget: float) -> list[Phase]:
+def plan(approach: str, budget: float, large_from: float = 120.0) -> list[Phase]:
     """Phases in cumulative CPU minutes. (b): 40 min of L-BFGS targets (~30 photos at 256 px),
-    30 of pixel loss on them, then the perceptual loss at 128 px to 120 and 256 px beyond.
-    (a): perceptual at 128 px to 120, then 256 px."""
+    30 of pixel loss on them, then the perceptual loss at 128 px (batch 4) to ``large_from``
+    and at the paper's 256 px (batch 2) beyond. (a): the same without the first two phases."""
+    small = Phase("perceptual", large_from, 128, 4)
     if approach == "b":
-        head = [Phase("teacher", 40), Phase("pixel", 70, 128, 4), Phase("perceptual", 120, 128, 4)]
+        head = [Phase("teacher", 40), Phase("pixel", 70, 128, 4), small]
     else:
-        head = [Phase("perceptual", 120, 128, 4)]
-    phases = [p for p in head if p.until < budget] + [Phase("perceptual", budget, 256 if budget > 120 else 128,
-                                                            2 if budget > 120 else 4)]
-    return phases
+        head = [small]
+    head = [p for p in head if p.until < budget and (p is small or p.until < large_from)]
+    large = budget > large_from
+    return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4)]
 
 
 def main() -> None:
@@ -57,6 +58,9 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=100)
     p.add_argument("--styles", nargs="*", default=ORDER, choices=ORDER)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--large-crops-from", type=float, default=120.0, metavar="MIN",
+                   help="cumulative CPU minutes after which the perceptual loss sees 256 px crops (batch 2) "
+                        "instead of 128 px (batch 4); a shipped net past it continues at 256 px at once")
     p.add_argument("--checkpoint-every", type=float, default=5.0, help="CPU minutes")
     p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
     p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")
@@ -74,7 +78,7 @@ def main() -> None:
         for name in args.styles:
             out = args.out / name
             opts = BudgetOptions(name=name, style_image=args.paintings / PAINTINGS[name], data=args.data, out=out,
-                                 recipe=STYLES[name], phases=plan(args.approach, budget),
+                                 recipe=STYLES[name], phases=plan(args.approach, budget, args.large_crops_from),
                                  snapshots=tuple(j * args.round for j in range(1, k + 1)),
                                  checkpoint_every=args.checkpoint_every, teacher_cache=args.out / "targets",
                                  resume_from=SHIPPED / f"{name}.safetensors" if from_shipped else None,
