@@ -46,7 +46,7 @@ def plan(approach: str, budget: float, large_from: float = 120.0) -> list[Phase]
         head = [Phase("teacher", 40), Phase("pixel", 70, 128, 4), small]
     else:
         head = [small]
-    head = [p for p in head if p.until < budget and (p is small or p.until < large_from)]
+    head = [p for p in head if p.until < budget and p.until <= large_from]
     large = budget > large_from
     return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4)]
 
