@@ -68,18 +68,34 @@ class _Stage(threading.Thread):
     ``Thread.join`` cannot be trusted once a signal handler has raised into it: up to
     Python 3.12, an interrupted join marks the thread as stopped while it still runs
     (CPython's bpo-45274 fix), so a second join returns at once. ``done`` is set by the
-    thread itself, so waiting on it stays right however often the wait is interrupted."""
+    thread itself, so waiting on it stays right however often the wait is interrupted.
 
-    def __init__(self, target: Callable[[], None], name: str) -> None:
+    With ``go`` given, the work waits until ``go`` is set and is skipped if ``stop`` comes
+    first. ``Thread.start`` itself can be interrupted by a signal handler after the thread
+    began, and such a stage is on no list its caller joins (CI crashed with -11 after
+    "stopped by SIGTERM", the decode thread still in the demuxer its caller had closed).
+    Gated, that stage never touches the source or the sink."""
+
+    def __init__(self, target: Callable[[], None], name: str, go: threading.Event | None = None,
+                 stop: threading.Event | None = None) -> None:
         super().__init__(name=name, daemon=True)
         self._work = target
+        self._go, self._stop = go, stop
         self.done = threading.Event()
 
     def run(self) -> None:
         try:
-            self._work()
+            if self._go is None or self._gate_opened():
+                self._work()
         finally:
             self.done.set()
+
+    def _gate_opened(self) -> bool:
+        assert self._go is not None
+        while not self._go.wait(_POLL_S):
+            if self._stop is not None and self._stop.is_set():
+                return False
+        return True
 
 
 def _join_all(stages: list[_Stage]) -> None:
@@ -189,14 +205,16 @@ def run_pipeline(
         except BaseException as e:
             fail(e)
 
-    threads = [_Stage(read, "stylecam-decode"), _Stage(write, "stylecam-encode")]
+    go = threading.Event()  # every stage started and listed: they may begin their work
+    threads = [_Stage(read, "stylecam-decode", go, stop), _Stage(write, "stylecam-encode", go, stop)]
     if finish is not None:
-        threads.append(_Stage(finish_all, "stylecam-finish"))
+        threads.append(_Stage(finish_all, "stylecam-finish", go, stop))
     started_threads: list[_Stage] = []
     try:
-        for th in threads:  # inside the try: a signal raised while one starts still joins it
+        for th in threads:  # a signal raised inside start() hides a thread that runs: gated
             th.start()
             started_threads.append(th)
+        go.set()
         while True:
             if cancel.is_set():
                 raise Cancelled()

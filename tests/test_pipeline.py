@@ -294,3 +294,52 @@ def test_a_signal_while_joining_still_waits_for_every_stage() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def test_a_signal_while_the_stages_start_never_leaves_one_working() -> None:
+    """A SIGTERM handler that raises inside ``Thread.start`` used to leave that stage running
+    unseen: run_pipeline raised, the caller closed the demuxer under the decode thread and
+    CI crashed with -11 after "stopped by SIGTERM". Here SIGTERM lands at random moments
+    around the start; once run_pipeline has raised, nothing may touch the source again."""
+    import os
+    import random
+
+    class Stop(Exception):
+        pass
+
+    def boom(signum, frame):
+        raise Stop()
+
+    closed = threading.Event()  # the caller has closed the source
+    late: list[str] = []
+
+    def touch(where: str) -> None:
+        if closed.is_set():
+            late.append(where)
+
+    def source():
+        try:
+            while True:
+                time.sleep(0.001)
+                touch("read")
+                yield 0
+        finally:
+            touch("close")
+
+    old = signal.signal(signal.SIGTERM, boom)
+    rng = random.Random(0)
+    try:
+        for _ in range(150):
+            closed.clear()
+            killer = threading.Timer(rng.uniform(0.0, 0.002), os.kill, (os.getpid(), signal.SIGTERM))
+            with pytest.raises(Stop):
+                killer.start()
+                run_pipeline(source(), lambda x: x, lambda x: None, queue_size=2)
+            closed.set()
+            killer.join()
+            for t in threading.enumerate():
+                if isinstance(t, pipeline._Stage):
+                    assert t.done.wait(2.0)
+            assert not late
+    finally:
+        signal.signal(signal.SIGTERM, old)
