@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import signal
 import threading
 import time
@@ -301,9 +303,6 @@ def test_a_signal_while_the_stages_start_never_leaves_one_working() -> None:
     unseen: run_pipeline raised, the caller closed the demuxer under the decode thread and
     CI crashed with -11 after "stopped by SIGTERM". Here SIGTERM lands at random moments
     around the start; once run_pipeline has raised, nothing may touch the source again."""
-    import os
-    import random
-
     class Stop(Exception):
         pass
 
