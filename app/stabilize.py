@@ -28,7 +28,9 @@ flicker without washing the style out (measured: +70-100% style loss). So, in or
   camera: :data:`TRANSLATION_SLACK`; or, without asking, where 90% of the flow lies within
   1 px of it: :data:`UNIFORM_FRACTION`), the previous output moves by that shift
   (:func:`translate`, a quarter of a per-pixel remap's cost, and free of DIS's noise);
-  anything else (a zoom, parallax, moving objects) keeps the dense flow.
+  anything else (a zoom, parallax, moving objects) keeps the dense flow, and blends at
+  :data:`FREE_MOTION_SCALE` of the strength: there the grid lock cannot hold the texture
+  on the content, so the paintings are independent and a full blend washes the style out.
 * Output corrections, on the output only (the recursion keeps the plain blend, so
   nothing feeds back): the 16-pixel means come from this frame's painting (fades and
   exposure changes follow without lag, :func:`coarse`), and the detail finer than 4 px
@@ -82,6 +84,12 @@ TRANSLATION_SLACK = 0.02
 # 0.89-1.00), a still camera with noise 0.82-1.00; zooms of 0.5% a frame 0.38-0.76, the real
 # clip 0.04-0.21. Frames below it go through the comparison above.
 UNIFORM_FRACTION, UNIFORM_RADIUS = 0.9, 1.0
+# Where the motion is not one translation (a zoom, parallax, moving objects), the grid lock
+# cannot keep the net's texture on the content, so each frame is an independent painting of
+# it, and the recursive blend averages independent textures: the style washes out (measured
+# on the 0.5%-a-frame zooms at strength 0.85: spring's style loss +95%, houses_at_auvers'
+# +73%). There the blend weight is scaled by this factor (docs/stabilize.md, "Zooms").
+FREE_MOTION_SCALE = 0.6
 
 
 @dataclass
@@ -149,6 +157,7 @@ class Stabilizer:
         self.keep_detail = keep_detail
         self.follow_fades = follow_fades
         self.detail_bands = 2
+        self.free_motion_scale = FREE_MOTION_SCALE
         # DIS "ultrafast" preset: on frames this small it already resolves the motion to
         # a fraction of a pixel; the finer presets cost several times more for no gain
         # visible after the confidence mask.
@@ -367,7 +376,8 @@ class Stabilizer:
             # per size, no page faults on fresh memory every frame)
             m1, m2 = cv2.convertMaps(where, None, cv2.CV_16SC2)
             cv2.remap(prev_out, m1, m2, cv2.INTER_LINEAR, dst=warped, borderMode=cv2.BORDER_REPLICATE)
-        a_small = conf * strength
+        # (a translation keeps the texture on the content; anything else blends less)
+        a_small = conf * (strength if m.translation is not None else strength * self.free_motion_scale)
         a = cv2.resize(a_small, (w, h), dst=self._buffer("a", (h, w), np.float32), interpolation=cv2.INTER_LINEAR)
         # 1 - a equals the resize of 1 - a_small (bilinear interpolation is linear), for
         # one cheap pass instead of a second resize.

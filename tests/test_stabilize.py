@@ -91,6 +91,37 @@ def test_a_pan_is_one_translation_and_a_zoom_is_not(monkeypatch) -> None:
     assert all(m.translation is not None for m in [s.track(f) for f in zoom][1:])
 
 
+def _zoom(zs: tuple[float, ...]) -> list[np.ndarray]:
+    big = photo()
+    return [cv2.warpAffine(big, np.float32([[z, 0, 450 - z * 320], [0, z, 350 - z * 240]]), (640, 480),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) for z in zs]
+
+
+@pytest.mark.parametrize("motion", ["zoom", "pan"])
+def test_motion_the_grid_lock_cannot_follow_blends_less(motion: str) -> None:
+    """Frame 0 painted grey, frame 1 white, strength 1, no output corrections: the output is
+    grey * a + white * (1 - a). On a zoom (the dense flow) a is scaled by free_motion_scale,
+    because there every painting is an independent texture and averaging them washes the
+    style out; on a pan (one translation, the texture grid-locked) it is not."""
+    frames = _zoom((1.0, 0.995)) if motion == "zoom" else _sub_pixel_pan(2, (1.3, 0.7))
+    grey, white = np.full((480, 640, 3), 100, np.uint8), np.full((480, 640, 3), 200, np.uint8)
+
+    def weight_of_the_past(scale: float) -> float:
+        s = Stabilizer(1.0, keep_detail=False, follow_fades=False)
+        s.free_motion_scale = scale
+        s(frames[0], grey)
+        out = interior(s(frames[1], white), 64).astype(float)
+        return float((200 - out.mean()) / 100)
+
+    full, scaled = weight_of_the_past(1.0), weight_of_the_past(0.5)
+    assert full > 0.8  # the past is trusted almost everywhere in both clips
+    if motion == "zoom":
+        assert scaled == pytest.approx(0.5 * full, abs=0.02)
+    else:
+        assert scaled == pytest.approx(full, abs=1e-6)
+    assert stabilize.FREE_MOTION_SCALE < 1.0  # the default blends less on such motion
+
+
 def test_shrink_is_the_area_average() -> None:
     """The halvings shrink() takes for even ratios give INTER_AREA's means (exactly for
     one halving; within the rounding of the uint8 in between for more)."""
