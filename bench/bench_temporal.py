@@ -399,13 +399,13 @@ def style_table(name: str, label: str, rows: list[Row], floor: Row, real_name: s
             ratios = [r.errors[k] / base.errors[k] for k in r.errors if k.startswith("pan/")]
             worst = f"{max(ratios):.2f}"
         ew = None if r.ewarp is None else r.ewarp * 1000
-        sl = slz = slw = "—"
-        if not is_floor and r.style_whole is not None and base.style_whole:
-            slw = "(reference)" if r is base else f"{(r.style_whole / base.style_whole - 1):+.1%}"
-        if not is_floor and r.style is not None and base.style:
-            sl = "(reference)" if r is base else f"{(r.style / base.style - 1):+.1%}"
-        if not is_floor and r.style_zoom is not None and base.style_zoom:
-            slz = "(reference)" if r is base else f"{(r.style_zoom / base.style_zoom - 1):+.1%}"
+        def change(field: str) -> str:  # a style loss against per-frame's
+            v, ref = getattr(r, field), getattr(base, field)
+            if is_floor or v is None or not ref:
+                return "—"
+            return "(reference)" if r is base else f"{v / ref - 1:+.1%}"
+
+        sl, slz, slw = change("style"), change("style_zoom"), change("style_whole")
         return (f"| {r.label} | " + " | ".join(fmt(mean_over(r, k, q)) for k, q in cols) +
                 f" | {fmt(pans)} | {gap} | {worst} | {fmt(r.real_mad)} | {fmt(ew, '.3f')} | {sl} | {slz} | {slw} |")
 

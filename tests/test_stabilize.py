@@ -62,6 +62,13 @@ def _sub_pixel_pan(n: int, step: tuple[float, float]) -> list[np.ndarray]:
                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) for i in range(n)]
 
 
+def _zoom(zs: tuple[float, ...]) -> list[np.ndarray]:
+    """A camera zooming about (450, 350) of the test photo, by the factors ``zs``."""
+    big = photo()
+    return [cv2.warpAffine(big, np.float32([[z, 0, 450 - z * 320], [0, z, 350 - z * 240]]), (640, 480),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) for z in zs]
+
+
 def test_a_pan_is_one_translation_and_a_zoom_is_not(monkeypatch) -> None:
     """A camera pan between pixels is tracked as one shift (warped by :func:`translate`);
     a zoom, which no single shift explains, keeps the dense flow."""
@@ -79,9 +86,7 @@ def test_a_pan_is_one_translation_and_a_zoom_is_not(monkeypatch) -> None:
         assert m.translation == pytest.approx((0.0, 0.0), abs=0.15)
     # A slow zoom (0.5% a frame) is coherent enough to move the grid, so it is the slack
     # comparison that keeps its dense flow: with no slack limit the same frames go as shifts.
-    big = photo()
-    zoom = [cv2.warpAffine(big, np.float32([[z, 0, 450 - z * 320], [0, z, 350 - z * 240]]), (640, 480),
-                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) for z in (1.0, 0.995, 0.99, 0.985)]
+    zoom = _zoom((1.0, 0.995, 0.99, 0.985))
     s.reset()
     motions = [s.track(f) for f in zoom]
     assert all(m.translation is None for m in motions[1:])
@@ -89,12 +94,6 @@ def test_a_pan_is_one_translation_and_a_zoom_is_not(monkeypatch) -> None:
     monkeypatch.setattr(stabilize, "TRANSLATION_SLACK", 1.0)
     s.reset()
     assert all(m.translation is not None for m in [s.track(f) for f in zoom][1:])
-
-
-def _zoom(zs: tuple[float, ...]) -> list[np.ndarray]:
-    big = photo()
-    return [cv2.warpAffine(big, np.float32([[z, 0, 450 - z * 320], [0, z, 350 - z * 240]]), (640, 480),
-                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP) for z in zs]
 
 
 @pytest.mark.parametrize("motion", ["zoom", "pan"])
