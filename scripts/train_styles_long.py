@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from stylecam.training.budgeted import BudgetedRun, BudgetOptions, Phase  # noqa: E402
+from stylecam.training.budgeted import WARMUP_STEPS, BudgetedRun, BudgetOptions, Phase  # noqa: E402
 from stylecam.training.recipe import PAINTINGS, STYLES, TITLES  # noqa: E402
 
 # Where a style's shipped full net lives: a long-run net (its budget and recipe recorded) that
@@ -37,10 +37,11 @@ ORDER = ["starry_night", "great_wave", "the_scream", "composition_viii", "houses
          "poppies", "spring"]
 
 
-def plan(approach: str, budget: float, large_from: float = 120.0) -> list[Phase]:
+def plan(approach: str, budget: float, large_from: float = 120.0, lr: float | None = None) -> list[Phase]:
     """Phases in cumulative CPU minutes. (b): 40 min of L-BFGS targets (~30 photos at 256 px),
     30 of pixel loss on them, then the perceptual loss at 128 px (batch 4) to ``large_from``
-    and at the paper's 256 px (batch 2) beyond. (a): the same without the first two phases."""
+    and at the paper's 256 px (batch 2) beyond. (a): the same without the first two phases.
+    ``lr``: Adam's rate in the last phase (None: the recipe's)."""
     small = Phase("perceptual", large_from, 128, 4)
     if approach == "b":
         head = [Phase("teacher", 40), Phase("pixel", 70, 128, 4), small]
@@ -48,7 +49,7 @@ def plan(approach: str, budget: float, large_from: float = 120.0) -> list[Phase]
         head = [small]
     head = [p for p in head if p.until < budget and p.until <= large_from]
     large = budget > large_from
-    return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4)]
+    return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4, lr)]
 
 
 def main() -> None:
@@ -61,6 +62,13 @@ def main() -> None:
     p.add_argument("--large-crops-from", type=float, default=120.0, metavar="MIN",
                    help="cumulative CPU minutes after which the perceptual loss sees 256 px crops (batch 2) "
                         "instead of 128 px (batch 4); a shipped net past it continues at 256 px at once")
+    p.add_argument("--lr", type=float, default=None,
+                   help="Adam's rate in the last phase of the plan, the one this round extends (default: the "
+                        "recipe's, 1e-3; at 256 px, batch 2, it threw great_wave's trained net back to the photo's "
+                        "loss, docs/fig5.md)")
+    p.add_argument("--warmup-steps", type=int, default=WARMUP_STEPS,
+                   help="steps over which a fresh Adam on a trained net (the shipped one, or at a change of loss) "
+                        "ramps its rate up to the recipe's; 0: full rate at once")
     p.add_argument("--checkpoint-every", type=float, default=5.0, help="CPU minutes")
     p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
     p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")
@@ -78,10 +86,11 @@ def main() -> None:
         for name in args.styles:
             out = args.out / name
             opts = BudgetOptions(name=name, style_image=args.paintings / PAINTINGS[name], data=args.data, out=out,
-                                 recipe=STYLES[name], phases=plan(args.approach, budget, args.large_crops_from),
+                                 recipe=STYLES[name], phases=plan(args.approach, budget, args.large_crops_from, args.lr),
                                  snapshots=tuple(j * args.round for j in range(1, k + 1)),
                                  checkpoint_every=args.checkpoint_every, teacher_cache=args.out / "targets",
                                  resume_from=SHIPPED / f"{name}.safetensors" if from_shipped else None,
+                                 warmup_steps=args.warmup_steps,
                                  title=TITLES[name])
             BudgetedRun(opts).run()
 

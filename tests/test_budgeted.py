@@ -154,3 +154,45 @@ def test_the_cpu_fine_tune_script_records_the_periodic_weight_it_trained_with(tm
     mixed = run("raised")
     assert mixed.returncode != 0 and "periodic_weight 10000000000.0, not 1000000000.0" in mixed.stderr
     assert recorded("raised") == 1e10
+
+
+def test_a_fresh_adam_on_a_trained_net_ramps_its_rate_and_a_resume_continues_the_ramp(tmp_path):
+    """WARMUP_STEPS: a fresh Adam's first updates move every weight by about lr at once, which
+    threw trained nets back to the photo's loss (docs/fig5.md); a net from its seed does not ramp."""
+    data, style = _toy_inputs(tmp_path, seed=4)
+    recipe = Recipe(arch="nano", style_size=32)
+    first = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "out", recipe, [Phase("perceptual", 0.005, 16, 2)],
+                                      warmup_steps=10_000))
+    assert first.warmup_from is None and first.lr_scale() == 1.0  # from the seed: full rate at once
+    done = ckpt.load(first.run())
+    assert first.optimizer.param_groups[0]["lr"] == recipe.lr
+    shipped = ckpt.save(tmp_path / "shipped.safetensors", done.net,  # as shipped: no Adam state
+                        {k: v for k, v in done.meta.items() if k not in ("format", "format_version")})
+    until = done.meta["budget"]["cpu_seconds"] / 60 + 0.005
+    opts = BudgetOptions("toy", style, data, tmp_path / "lost", recipe, [Phase("perceptual", until, 16, 2)],
+                         resume_from=shipped, warmup_steps=10_000)
+    run = BudgetedRun(opts)
+    began = run.step
+    assert run.warmup_from == began and run.lr_scale() == pytest.approx(1e-4)
+    meta = ckpt.read_metadata(run.run())
+    taken = run.step - began
+    assert taken > 0 and run.optimizer.param_groups[0]["lr"] == pytest.approx(recipe.lr * taken / 10_000)
+    assert meta["budget"]["warmup_from"] == began and meta["recipe"]["warmup_steps"] == 10_000
+    # resumed with its Adam state, mid-ramp: the ramp goes on from where it was, not from the start
+    opts.phases = [Phase("perceptual", until + 0.005, 16, 2)]
+    again = BudgetedRun(opts)
+    assert again.warmup_from == began and again.lr_scale() == pytest.approx((taken + 1) / 10_000)
+    # with the ramp switched off, a fresh Adam trains at full rate at once (the runs before it)
+    off = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "off", recipe, [Phase("perceptual", until, 16, 2)],
+                                    resume_from=shipped, warmup_steps=0))
+    assert off.lr_scale() == 1.0
+
+
+def test_a_phase_can_train_at_its_own_rate_and_records_it(tmp_path):
+    data, style = _toy_inputs(tmp_path, seed=5)
+    recipe = Recipe(arch="nano", style_size=32)
+    run = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "out", recipe,
+                                    [Phase("perceptual", 0.003, 16, 2, lr=2.5e-4)]))
+    meta = ckpt.read_metadata(run.run())
+    assert run.step > 0 and run.optimizer.param_groups[0]["lr"] == 2.5e-4 != recipe.lr
+    assert meta["recipe"]["phases"][0]["lr"] == 2.5e-4

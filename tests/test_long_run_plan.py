@@ -41,3 +41,12 @@ def test_teacher_plan_keeps_its_head() -> None:
     plan = _plan()
     assert [p.kind for p in plan("b", 180)] == ["teacher", "pixel", "perceptual", "perceptual"]
     assert [p.kind for p in plan("b", 60)] == ["teacher", "perceptual"]
+
+
+def test_lr_sets_the_rate_of_the_phase_the_round_extends_only() -> None:
+    """--lr (great_wave at 256 px, batch 2, diverged at the recipe's 1e-3, docs/fig5.md)."""
+    plan = _plan()
+    phases = plan("a", 90, 60, 3e-4)
+    assert [p.lr for p in phases] == [None, 3e-4] and _shape(phases)[-1] == ("perceptual", 90, 256, 2)
+    assert [p.lr for p in plan("a", 90)] == [None]
+    assert [p.lr for p in plan("a", 90, 120, 3e-4)] == [3e-4]

@@ -47,6 +47,13 @@ from stylecam.training.vgg import VGG16Features, load_state
 
 PHASES = ("teacher", "pixel", "perceptual")
 
+# Steps over which a fresh Adam on an already trained net ramps its rate from lr / N to lr.
+# Why: a fresh Adam's first updates are about lr on every weight at once (its first moment is
+# one gradient, not an average), which threw trained nets back to the unmodified photo's loss
+# (great_wave's shipped net continued at 256 px: 3.0e5 -> 7.2e5 on the same crops, docs/fig5.md,
+# "256 px crops after 128 px"). A net trained from its seed starts at full rate, as before.
+WARMUP_STEPS = 200
+
 
 @dataclass
 class Phase:
@@ -54,6 +61,7 @@ class Phase:
     until: float         # cumulative CPU minutes at which the phase ends
     size: int = 128      # crop size (pixel / perceptual)
     batch: int = 4
+    lr: float | None = None  # Adam's rate in this phase; None: the recipe's
 
 
 @dataclass
@@ -81,6 +89,9 @@ class BudgetOptions:
     # net, clock, step, history and snapshots, with a fresh Adam (a shipped file keeps no Adam
     # state). Used only if it has the run's net, recipe and painting (_continuable).
     resume_from: Path | None = None
+    # A fresh Adam on a trained net (init, resume_from without Adam state, a change of loss)
+    # ramps its rate over this many steps; 0: at full rate at once (the runs before 2026-12-03).
+    warmup_steps: int = WARMUP_STEPS
     title: str = ""
     log: Any = None                        # a text stream; None: sys.stderr at the time of writing
 
@@ -110,7 +121,7 @@ class BudgetedRun:
         self.recipe_dict = {**opts.recipe.to_dict(), "style_image": Path(opts.style_image).name,
                             "data": str(opts.data), "precision": "bf16" if opts.bf16 else "fp32",
                             "phases": [vars(p) for p in opts.phases], "teacher_size": opts.teacher_size,
-                            "teacher_iterations": opts.teacher_iterations}
+                            "teacher_iterations": opts.teacher_iterations, "warmup_steps": opts.warmup_steps}
         if opts.init is not None:
             self.recipe_dict["init"] = str(opts.init)
         state, convention, _ = load_state(opts.vgg_weights)
@@ -136,6 +147,8 @@ class BudgetedRun:
         # The net a warm start began from, with its own provenance (recipe, commands, teacher):
         # the checkpoint it names may live in a scratch folder, so the chain is kept here.
         self.start: dict[str, Any] = {}
+        # The step at which the current Adam began ramping its rate (WARMUP_STEPS), or None.
+        self.warmup_from: int | None = None
         offset = 0.0
         optimizer_state: dict[str, torch.Tensor] = {}
         if opts.init is not None and opts.resume_from is not None:
@@ -153,6 +166,7 @@ class BudgetedRun:
             self.history = list(loaded.meta.get("loss_history", []))
             self.start = dict(loaded.meta.get("start", {}))
             optimizer_state = loaded.optimizer_state
+            self.warmup_from = b.get("warmup_from") if optimizer_state else self.step
             self._say(f"resumed {source} at {offset / 60:.1f} CPU-min, step {self.step}"
                       + ("" if optimizer_state else " (a fresh Adam)"))
         elif opts.init is not None:
@@ -164,6 +178,7 @@ class BudgetedRun:
             self.start = {"path": str(opts.init), "arch": arch, "iteration": start.meta.get("iteration"),
                           **{k: start.meta[k] for k in ("recipe", "command", "earlier_commands", "teacher", "start")
                              if k in start.meta}}
+            self.warmup_from = 0
             self._say(f"warm start from {opts.init} ({arch}, iteration {start.meta.get('iteration', '?')})")
         else:
             torch.manual_seed(r.seed)
@@ -221,7 +236,7 @@ class BudgetedRun:
                 "command": " ".join(sys.argv),
                 "budget": {"cpu_seconds": self.clock.spent, "step": self.step, "targets": self.targets,
                            "snapshots_done": self.snapshots_done, "teacher_key": self.key,
-                           "adam_kind": self.adam_kind}}
+                           "adam_kind": self.adam_kind, "warmup_from": self.warmup_from}}
 
     def save(self, path: Path | None = None) -> Path:
         return ckpt.save(path or self.path, self.net, self.meta(), self._flat_optimizer())
@@ -293,6 +308,7 @@ class BudgetedRun:
         r = self.opts.recipe
         if self.adam_kind and self.adam_kind != phase.kind:
             self.optimizer = torch.optim.Adam(self.net.parameters(), lr=r.lr)
+            self.warmup_from = self.step
             self._say(f"fresh Adam for the {phase.kind} loss (was {self.adam_kind})")
         self.adam_kind = phase.kind
         window: dict[str, float] = {}
@@ -320,6 +336,8 @@ class BudgetedRun:
                 terms["total"] = total
             self.optimizer.zero_grad(set_to_none=True)
             total.backward()
+            for group in self.optimizer.param_groups:
+                group["lr"] = (phase.lr or r.lr) * self.lr_scale()
             self.optimizer.step()
             self.step += 1
             for k, v in terms.items():
@@ -329,6 +347,14 @@ class BudgetedRun:
             self._after_work(last_save, {k: v / n for k, v in window.items()}, phase)
             if len(self.history) > before:
                 window, n = {}, 0
+
+    def lr_scale(self) -> float:
+        """The fraction of the recipe's rate this step trains at: a linear ramp over
+        ``warmup_steps`` after a fresh Adam met a trained net, else 1."""
+        n = self.opts.warmup_steps
+        if self.warmup_from is None or n <= 0:
+            return 1.0
+        return min(1.0, (self.step - self.warmup_from + 1) / n)
 
     def run(self) -> Path:
         torch.set_grad_enabled(True)
