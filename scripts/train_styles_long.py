@@ -64,11 +64,11 @@ def main() -> None:
                         "instead of 128 px (batch 4); a shipped net past it continues at 256 px at once")
     p.add_argument("--lr", type=float, default=None,
                    help="Adam's rate in the last phase of the plan, the one this round extends (default: the "
-                        "recipe's, 1e-3; at 256 px, batch 2, it threw great_wave's trained net back to the photo's "
-                        "loss, docs/fig5.md)")
+                        "recipe's, 1e-3; at 256 px, batch 2, great_wave's trained net diverged at it and trained at "
+                        "3e-4, docs/fig5.md)")
     p.add_argument("--warmup-steps", type=int, default=WARMUP_STEPS,
                    help="steps over which a fresh Adam on a trained net (the shipped one, or at a change of loss) "
-                        "ramps its rate up to the recipe's; 0: full rate at once")
+                        "ramps its rate up to the phase's; 0: full rate at once")
     p.add_argument("--checkpoint-every", type=float, default=5.0, help="CPU minutes")
     p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
     p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")

@@ -51,7 +51,9 @@ PHASES = ("teacher", "pixel", "perceptual")
 # Why: a fresh Adam's first updates are about lr on every weight at once (its first moment is
 # one gradient, not an average), which threw trained nets back to the unmodified photo's loss
 # (great_wave's shipped net continued at 256 px: 3.0e5 -> 7.2e5 on the same crops, docs/fig5.md,
-# "256 px crops after 128 px"). A net trained from its seed starts at full rate, as before.
+# "256 px crops after 128 px"). The ramp removes that jolt but not a rate too high for the
+# crops: at 256 px, batch 2, the net still diverged at 1e-3 and trained at 3e-4 (Phase.lr). A
+# net trained from its seed starts at full rate, as before.
 WARMUP_STEPS = 200
 
 
@@ -337,7 +339,7 @@ class BudgetedRun:
             self.optimizer.zero_grad(set_to_none=True)
             total.backward()
             for group in self.optimizer.param_groups:
-                group["lr"] = (phase.lr or r.lr) * self.lr_scale()
+                group["lr"] = (r.lr if phase.lr is None else phase.lr) * self.lr_scale()
             self.optimizer.step()
             self.step += 1
             for k, v in terms.items():
@@ -349,7 +351,7 @@ class BudgetedRun:
                 window, n = {}, 0
 
     def lr_scale(self) -> float:
-        """The fraction of the recipe's rate this step trains at: a linear ramp over
+        """The fraction of the phase's rate this step trains at: a linear ramp over
         ``warmup_steps`` after a fresh Adam met a trained net, else 1."""
         n = self.opts.warmup_steps
         if self.warmup_from is None or n <= 0:
