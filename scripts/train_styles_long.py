@@ -37,11 +37,13 @@ ORDER = ["starry_night", "great_wave", "the_scream", "composition_viii", "houses
          "poppies", "spring"]
 
 
-def plan(approach: str, budget: float, large_from: float = 120.0, lr: float | None = None) -> list[Phase]:
+def plan(approach: str, budget: float, large_from: float = 120.0, lr: float | None = None,
+         periodic_weight: float | None = None) -> list[Phase]:
     """Phases in cumulative CPU minutes. (b): 40 min of L-BFGS targets (~30 photos at 256 px),
     30 of pixel loss on them, then the perceptual loss at 128 px (batch 4) to ``large_from``
     and at the paper's 256 px (batch 2) beyond. (a): the same without the first two phases.
-    ``lr``: Adam's rate in the last phase (None: the recipe's)."""
+    ``lr``, ``periodic_weight``: Adam's rate and the grid penalty's weight in the last phase
+    (None: the recipe's)."""
     small = Phase("perceptual", large_from, 128, 4)
     if approach == "b":
         head = [Phase("teacher", 40), Phase("pixel", 70, 128, 4), small]
@@ -49,7 +51,7 @@ def plan(approach: str, budget: float, large_from: float = 120.0, lr: float | No
         head = [small]
     head = [p for p in head if p.until < budget and p.until <= large_from]
     large = budget > large_from
-    return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4, lr)]
+    return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4, lr, periodic_weight)]
 
 
 def main() -> None:
@@ -66,6 +68,9 @@ def main() -> None:
                    help="Adam's rate in the last phase of the plan, the one this round extends (default: the "
                         "recipe's, 1e-3; at 256 px, batch 2, great_wave's trained net diverged at it and trained at "
                         "3e-4, docs/fig5.md)")
+    p.add_argument("--periodic-weight", type=float, default=None,
+                   help="weight of the penalty on the 2 and 4 px grid-locked tile (training/losses.periodic_loss) "
+                        "in the phase this round extends (default: the recipe's, 1e9)")
     p.add_argument("--warmup-steps", type=int, default=WARMUP_STEPS,
                    help="steps over which a fresh Adam on a trained net (the shipped one, or at a change of loss) "
                         "ramps its rate up to the phase's; 0: full rate at once")
@@ -86,7 +91,8 @@ def main() -> None:
         for name in args.styles:
             out = args.out / name
             opts = BudgetOptions(name=name, style_image=args.paintings / PAINTINGS[name], data=args.data, out=out,
-                                 recipe=STYLES[name], phases=plan(args.approach, budget, args.large_crops_from, args.lr),
+                                 recipe=STYLES[name], phases=plan(args.approach, budget, args.large_crops_from,
+                                                                        args.lr, args.periodic_weight),
                                  snapshots=tuple(j * args.round for j in range(1, k + 1)),
                                  checkpoint_every=args.checkpoint_every, teacher_cache=args.out / "targets",
                                  resume_from=SHIPPED / f"{name}.safetensors" if from_shipped else None,

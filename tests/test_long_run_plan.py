@@ -50,3 +50,10 @@ def test_lr_sets_the_rate_of_the_phase_the_round_extends_only() -> None:
     assert [p.lr for p in phases] == [None, 3e-4] and _shape(phases)[-1] == ("perceptual", 90, 256, 2)
     assert [p.lr for p in plan("a", 90)] == [None]
     assert [p.lr for p in plan("a", 90, 120, 3e-4)] == [3e-4]
+
+
+def test_periodic_weight_sets_the_penalty_of_the_phase_the_round_extends_only() -> None:
+    plan = _plan()
+    phases = plan("a", 90, 60, 3e-4, 1e10)
+    assert [p.periodic_weight for p in phases] == [None, 1e10] and [p.lr for p in phases] == [None, 3e-4]
+    assert [p.periodic_weight for p in plan("a", 90)] == [None]

@@ -64,6 +64,9 @@ class Phase:
     size: int = 128      # crop size (pixel / perceptual)
     batch: int = 4
     lr: float | None = None  # Adam's rate in this phase; None: the recipe's
+    # The weight of losses.periodic_loss in this phase; None: the recipe's. A phase, not the
+    # recipe, so a trained net can be continued under a stronger penalty and stay continuable.
+    periodic_weight: float | None = None
 
 
 @dataclass
@@ -313,6 +316,7 @@ class BudgetedRun:
             self.warmup_from = self.step
             self._say(f"fresh Adam for the {phase.kind} loss (was {self.adam_kind})")
         self.adam_kind = phase.kind
+        periodic_weight = r.periodic_weight if phase.periodic_weight is None else phase.periodic_weight
         window: dict[str, float] = {}
         n = 0
         while self.clock.spent / 60 < phase.until:
@@ -332,9 +336,9 @@ class BudgetedRun:
                 terms = self.objective.feature_terms(feats, target)
                 terms["tv"] = tv_loss(y.float())
                 total = r.content_weight * terms["content"] + r.style_weight * terms["style"] + r.tv_weight * terms["tv"]
-                if r.periodic_weight:
+                if periodic_weight:
                     terms["periodic"] = periodic_loss(y)
-                    total = total + r.periodic_weight * terms["periodic"]
+                    total = total + periodic_weight * terms["periodic"]
                 terms["total"] = total
             self.optimizer.zero_grad(set_to_none=True)
             total.backward()
