@@ -44,8 +44,10 @@ def main() -> None:
                    help="Adam's rate (a third of the recipe's: the distilled net is already close, and a fresh "
                         "Adam at 1e-3 jolts a trained net first, docs/fig5.md approach (c))")
     p.add_argument("--periodic-weight", type=float, default=None,
-                   help="weight of the penalty on the grid-locked tile (default: the recipe's, "
-                        "training/recipe.py PERIODIC); the value used is recorded in the checkpoint's recipe")
+                   help="weight of the periodic penalty (the 2 / 4 px grid-locked tile; default: the recipe's, "
+                        "training/recipe.py PERIODIC). Unlike train_styles_long.py --periodic-weight, which sets a "
+                        "phase's, this rewrites the fine-tune's recipe: a CPU version is a new net, with no shipped "
+                        "run of its own to stay continuable with")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data", type=Path, default=ROOT / "runs" / "photos_train")
     p.add_argument("--paintings", type=Path, default=ROOT.parent / "shared" / "data" / "paintings")

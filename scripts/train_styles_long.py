@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from stylecam.training.budgeted import WARMUP_STEPS, BudgetedRun, BudgetOptions, Phase  # noqa: E402
-from stylecam.training.recipe import PAINTINGS, STYLES, TITLES  # noqa: E402
+from stylecam.training.recipe import PAINTINGS, PERIODIC, STYLES, TITLES  # noqa: E402
 
 # Where a style's shipped full net lives: a long-run net (its budget and recipe recorded) that
 # the run continues from when --out has no checkpoint of it (runs/ is scratch and may be lost
@@ -42,7 +42,7 @@ def plan(approach: str, budget: float, large_from: float = 120.0, lr: float | No
     """Phases in cumulative CPU minutes. (b): 40 min of L-BFGS targets (~30 photos at 256 px),
     30 of pixel loss on them, then the perceptual loss at 128 px (batch 4) to ``large_from``
     and at the paper's 256 px (batch 2) beyond. (a): the same without the first two phases.
-    ``lr``, ``periodic_weight``: Adam's rate and the grid penalty's weight in the last phase
+    ``lr``, ``periodic_weight``: Adam's rate and the periodic penalty's weight in the last phase
     (None: the recipe's)."""
     small = Phase("perceptual", large_from, 128, 4)
     if approach == "b":
@@ -51,7 +51,8 @@ def plan(approach: str, budget: float, large_from: float = 120.0, lr: float | No
         head = [small]
     head = [p for p in head if p.until < budget and p.until <= large_from]
     large = budget > large_from
-    return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4, lr, periodic_weight)]
+    return head + [Phase("perceptual", budget, 256 if large else 128, 2 if large else 4, lr=lr,
+                         periodic_weight=periodic_weight)]
 
 
 def main() -> None:
@@ -69,8 +70,12 @@ def main() -> None:
                         "recipe's, 1e-3; at 256 px, batch 2, great_wave's trained net diverged at it and trained at "
                         "3e-4, docs/fig5.md)")
     p.add_argument("--periodic-weight", type=float, default=None,
-                   help="weight of the penalty on the 2 and 4 px grid-locked tile (training/losses.periodic_loss) "
-                        "in the phase this round extends (default: the recipe's, 1e9)")
+                   help="weight of the periodic penalty (the 2 / 4 px grid-locked tile, training/losses.periodic_loss) "
+                        f"in the phase this round extends (default: the recipe's, {PERIODIC:g}; 0: off). Raise it "
+                        "when the Fig. 5 bench shows a 2 / 4 px pattern: 1e10 lowered it for four styles at no loss "
+                        "(docs/fig5.md, round four). The recipe keeps its own weight, so --from-shipped still "
+                        "continues the shipped net; every loss entry records the weight it trained at. Give it "
+                        "again when resuming, or the phase trains on at the recipe's (said in the log)")
     p.add_argument("--warmup-steps", type=int, default=WARMUP_STEPS,
                    help="steps over which a fresh Adam on a trained net (the shipped one, or at a change of loss) "
                         "ramps its rate up to the phase's; 0: full rate at once")
@@ -92,7 +97,7 @@ def main() -> None:
             out = args.out / name
             opts = BudgetOptions(name=name, style_image=args.paintings / PAINTINGS[name], data=args.data, out=out,
                                  recipe=STYLES[name], phases=plan(args.approach, budget, args.large_crops_from,
-                                                                        args.lr, args.periodic_weight),
+                                                         lr=args.lr, periodic_weight=args.periodic_weight),
                                  snapshots=tuple(j * args.round for j in range(1, k + 1)),
                                  checkpoint_every=args.checkpoint_every, teacher_cache=args.out / "targets",
                                  resume_from=SHIPPED / f"{name}.safetensors" if from_shipped else None,

@@ -198,24 +198,30 @@ def test_a_phase_can_train_at_its_own_rate_and_records_it(tmp_path):
     assert meta["recipe"]["phases"][0]["lr"] == 2.5e-4
 
 
-def test_a_phase_can_set_its_own_grid_penalty_and_a_trained_net_stays_continuable(tmp_path):
-    """Phase.periodic_weight: a shipped net continued under a stronger penalty on the 2 / 4 px
-    tile (scripts/train_styles_long.py --periodic-weight) keeps its recipe, so it continues."""
+def test_a_phase_can_set_its_own_periodic_weight_and_a_trained_net_stays_continuable(tmp_path, capsys):
+    """Phase.periodic_weight: a shipped net continued under a stronger periodic penalty (the
+    2 / 4 px grid-locked tile; scripts/train_styles_long.py --periodic-weight) keeps its recipe,
+    so it continues; every loss entry says which weight it trained at, the budget which commands
+    trained the net, and a resume that drops the weight says so."""
     data, style = _toy_inputs(tmp_path, seed=6)
     recipe = Recipe(arch="nano", style_size=32, periodic_weight=1e9)
     first = ckpt.load(BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "first", recipe,
                                                 [Phase("perceptual", 0.01, 16, 2)])).run())
     shipped = ckpt.save(tmp_path / "shipped.safetensors", first.net,
                         {k: v for k, v in first.meta.items() if k not in ("format", "format_version")})
+    start = first.meta["budget"]["cpu_seconds"] / 60   # the clock, however slow this machine is
     for weight in (0.0, 1e12):
         run = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / f"w{weight:g}", recipe,
-                                        [Phase("perceptual", 0.03, 16, 2, periodic_weight=weight)],
+                                        [Phase("perceptual", start + 0.02, 16, 2, periodic_weight=weight)],
                                         checkpoint_every=0.005, resume_from=shipped))
         assert run.step == first.meta["budget"]["step"]          # continued, not started afresh
         meta = ckpt.read_metadata(run.run())
+        assert meta["budget"]["step"] > first.meta["budget"]["step"]
         assert meta["recipe"]["phases"][0]["periodic_weight"] == weight
         assert meta["recipe"]["periodic_weight"] == 1e9          # the recipe is the shipped net's
+        assert len(meta["budget"]["commands"]) == 2              # the shipped net's, then this one
         h = meta["loss_history"][-1]
+        assert h["periodic_weight"] == weight and h["lr"] == recipe.lr
         if weight == 0.0:
             assert "periodic" not in h
             continue
@@ -223,3 +229,10 @@ def test_a_phase_can_set_its_own_grid_penalty_and_a_trained_net_stays_continuabl
                     + recipe.tv_weight * h["tv"] + weight * h["periodic"])
         assert h["total"] == pytest.approx(weighted, rel=1e-4)  # the phase's weight, not the recipe's
         assert weight * h["periodic"] > 1e-3 * h["total"]
+    capsys.readouterr()
+    until = meta["budget"]["cpu_seconds"] / 60 + 0.01        # the 1e12 run's clock, plus some steps
+    again = BudgetedRun(BudgetOptions("toy", style, data, tmp_path / "w1e+12", recipe,
+                                      [Phase("perceptual", until, 16, 2)], checkpoint_every=0.005))
+    meta = ckpt.read_metadata(again.run())
+    assert "trains on at periodic_weight 1e+09 (was 1e+12)" in capsys.readouterr().err
+    assert meta["loss_history"][-1]["periodic_weight"] == 1e9

@@ -29,7 +29,7 @@ import random
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,13 @@ class Phase:
     # The weight of losses.periodic_loss in this phase; None: the recipe's. A phase, not the
     # recipe, so a trained net can be continued under a stronger penalty and stay continuable.
     periodic_weight: float | None = None
+
+    def settings(self, recipe: Recipe) -> dict[str, float]:
+        """The rate and periodic weight this phase trains at: its own, else the recipe's. Kept
+        in every loss-history entry, because a phase continued under other settings (a new
+        round's ``--lr`` / ``--periodic-weight``) is recorded in the recipe by its last ones."""
+        return {"lr": recipe.lr if self.lr is None else self.lr,
+                "periodic_weight": recipe.periodic_weight if self.periodic_weight is None else self.periodic_weight}
 
 
 @dataclass
@@ -154,6 +161,9 @@ class BudgetedRun:
         self.start: dict[str, Any] = {}
         # The step at which the current Adam began ramping its rate (WARMUP_STEPS), or None.
         self.warmup_from: int | None = None
+        # Every command that trained this net, with the CPU minute it took over at: `command`
+        # names only the last, and a round may change a phase's settings (Phase.settings).
+        self.commands: list[dict[str, Any]] = []
         offset = 0.0
         optimizer_state: dict[str, torch.Tensor] = {}
         if opts.init is not None and opts.resume_from is not None:
@@ -168,6 +178,7 @@ class BudgetedRun:
             self.targets = list(b.get("targets", []))
             self.snapshots_done = [float(s) for s in b.get("snapshots_done", [])]
             self.adam_kind = b.get("adam_kind", "")
+            self.commands = list(b.get("commands", []))
             self.history = list(loaded.meta.get("loss_history", []))
             self.start = dict(loaded.meta.get("start", {}))
             optimizer_state = loaded.optimizer_state
@@ -241,12 +252,14 @@ class BudgetedRun:
                 "command": " ".join(sys.argv),
                 "budget": {"cpu_seconds": self.clock.spent, "step": self.step, "targets": self.targets,
                            "snapshots_done": self.snapshots_done, "teacher_key": self.key,
-                           "adam_kind": self.adam_kind, "warmup_from": self.warmup_from}}
+                           "adam_kind": self.adam_kind, "warmup_from": self.warmup_from,
+                           "commands": self.commands}}
 
     def save(self, path: Path | None = None) -> Path:
         return ckpt.save(path or self.path, self.net, self.meta(), self._flat_optimizer())
 
-    def _after_work(self, last_save: list[float], loss: dict[str, float], phase: Phase) -> None:
+    def _after_work(self, last_save: list[float], loss: dict[str, float], phase: Phase,
+                    settings: dict[str, float] | None = None) -> None:
         minutes = self.clock.spent / 60
         for s in self.opts.snapshots:
             if s not in self.snapshots_done and minutes >= s:
@@ -254,7 +267,8 @@ class BudgetedRun:
                 self.save(self.opts.out / f"{self.opts.name}_cpu{s:05.1f}.safetensors")
                 self._say(f"snapshot at {minutes:.2f} CPU-min ({phase.kind}, step {self.step})")
         if minutes - last_save[0] >= self.opts.checkpoint_every:
-            self.history.append({"cpu_minutes": round(minutes, 3), "step": self.step, "phase": phase.kind, **loss})
+            self.history.append({"cpu_minutes": round(minutes, 3), "step": self.step, "phase": phase.kind,
+                                 **(settings or {}), **loss})
             self.save()
             last_save[0] = minutes
             self._say(f"{minutes:.1f} CPU-min, step {self.step}, {phase.kind} "
@@ -316,7 +330,13 @@ class BudgetedRun:
             self.warmup_from = self.step
             self._say(f"fresh Adam for the {phase.kind} loss (was {self.adam_kind})")
         self.adam_kind = phase.kind
-        periodic_weight = r.periodic_weight if phase.periodic_weight is None else phase.periodic_weight
+        settings = phase.settings(r)
+        periodic_weight = settings["periodic_weight"]
+        last = self.history[-1] if self.history else {}
+        changed = {k: (last[k], v) for k, v in settings.items() if k in last and last[k] != v}
+        if changed and last.get("phase") == phase.kind:
+            self._say("trains on at " + ", ".join(f"{k} {v:g} (was {was:g})" for k, (was, v) in changed.items())
+                      + ": a resume must repeat --lr / --periodic-weight to keep them")
         window: dict[str, float] = {}
         n = 0
         while self.clock.spent / 60 < phase.until:
@@ -343,14 +363,14 @@ class BudgetedRun:
             self.optimizer.zero_grad(set_to_none=True)
             total.backward()
             for group in self.optimizer.param_groups:
-                group["lr"] = (r.lr if phase.lr is None else phase.lr) * self.lr_scale()
+                group["lr"] = settings["lr"] * self.lr_scale()
             self.optimizer.step()
             self.step += 1
             for k, v in terms.items():
                 window[k] = window.get(k, 0.0) + float(v.detach())
             n += 1
             before = len(self.history)
-            self._after_work(last_save, {k: v / n for k, v in window.items()}, phase)
+            self._after_work(last_save, {k: v / n for k, v in window.items()}, phase, settings)
             if len(self.history) > before:
                 window, n = {}, 0
 
@@ -367,6 +387,7 @@ class BudgetedRun:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _interrupt)  # a `kill` saves a checkpoint, as Ctrl-C does
         last_save = [self.clock.spent / 60]
+        self.commands.append({"from_cpu_minutes": round(last_save[0], 3), "command": " ".join(sys.argv)})
         try:
             while (i := _phase_at(self.opts.phases, self.clock.spent / 60)) is not None:
                 phase = self.opts.phases[i]
@@ -376,7 +397,7 @@ class BudgetedRun:
                     self._teacher(phase, last_save)
                     if self.clock.spent == start or self.clock.spent / 60 < phase.until:
                         # every photo has a target: give the rest of the phase to the next one
-                        self.opts.phases[i] = Phase(phase.kind, self.clock.spent / 60, phase.size, phase.batch)
+                        self.opts.phases[i] = replace(phase, until=self.clock.spent / 60)
                 else:
                     self._train(phase, last_save)
         except KeyboardInterrupt:
