@@ -68,7 +68,8 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=None,
                    help="Adam's rate in the last phase of the plan, the one this round extends (default: the "
                         "recipe's, 1e-3; at 256 px, batch 2, great_wave's trained net diverged at it and trained at "
-                        "3e-4, docs/fig5.md)")
+                        "3e-4; once 3e-4 stops paying, 1e-4 buys an annealing drop: great_wave 1.61 -> 1.56 x "
+                        "L-BFGS@100 in 20 CPU-min, where 3e-4 gave 1.63; docs/fig5.md, rounds four and five)")
     p.add_argument("--periodic-weight", type=float, default=None,
                    help="weight of the periodic penalty (the 2 / 4 px grid-locked tile, training/losses.periodic_loss) "
                         f"in the phase this round extends (default: the recipe's, {PERIODIC:g}; 0: off). Raise it "
